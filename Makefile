@@ -1,0 +1,56 @@
+# The two commands: `make run` (whole platform locally) and `make test` (every test).
+# Both bootstrap .venv from pyproject.toml on first use; nothing to install by hand.
+SHELL := /bin/bash
+PYTHON ?= $(shell scripts/find-python)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SAM_VENV := .venv-sam
+SAM := $(SAM_VENV)/bin/sam
+SAM_VERSION := 1.170.0
+PORT ?= 8000
+ENV ?= dev
+PYTEST_ARGS ?=
+
+.PHONY: run test lint bench build deploy venv sam clean layer-requirements
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+# SAM CLI lives in its own venv: its pinned dependencies clash with moto's and ours.
+sam: $(SAM)
+$(SAM):
+	@test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check aws-sam-cli==$(SAM_VERSION)
+
+run: $(STAMP)
+	$(BIN)/fpv dev --port $(PORT)
+
+test: $(STAMP) $(SAM)
+	PATH="$(CURDIR)/$(BIN):$$PATH" SAM_CLI="$(CURDIR)/$(SAM)" $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/cfn-lint template.yaml
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+layer-requirements: $(STAMP)
+	$(BIN)/python -m fpv.tooling.layer_requirements > layers/deps/requirements.txt
+
+# sam build needs python3.12 on PATH (the Lambda runtime); .venv's python is one when available.
+build: $(STAMP) $(SAM)
+	PATH="$(CURDIR)/$(BIN):$$PATH" SAM_CLI_TELEMETRY=0 $(SAM) build
+
+deploy: build
+	SAM_CLI_TELEMETRY=0 $(SAM) deploy --config-env $(ENV)
+
+clean:
+	rm -rf .aws-sam .pytest_cache .ruff_cache

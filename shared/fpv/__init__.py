@@ -1,0 +1,1 @@
+"""FPV Training Platform domain package."""

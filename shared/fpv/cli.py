@@ -1,0 +1,111 @@
+"""The `fpv` command line. Errors a user can fix are one line on stderr and exit code 2."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from fpv import runtime
+from fpv.db import DatabaseUnavailable
+from fpv.local.template import TemplateError
+
+Command = Callable[[argparse.Namespace], int | None]
+
+
+def _dev(args: argparse.Namespace) -> int:
+    from fpv.local.runner import serve
+
+    serve(args.port, args.host, args.template)
+    return 0
+
+
+def _migrate(_args: argparse.Namespace) -> int:
+    from fpv.migrate import migrate
+
+    applied = migrate(runtime.database())
+    print(f"applied: {', '.join(map(str, applied))}" if applied else "schema is up to date")
+    return 0
+
+
+def _seed_demo(_args: argparse.Namespace) -> int:
+    from fpv.demo import seed_demo
+
+    print("demo data seeded" if seed_demo(runtime.database()) else "data exists; nothing seeded")
+    return 0
+
+
+def _site_build(_args: argparse.Namespace) -> int:
+    from fpv.ports.storage import LocalDirStorage
+    from fpv.settings import get_settings
+    from fpv.site.build import build_site
+
+    count = build_site(runtime.database(), LocalDirStorage(Path(get_settings().site_dir)))
+    print(f"site built: {count} objects")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fpv", description="FPV Training Platform")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    dev = sub.add_parser("dev", help="run the whole platform locally (what `make run` starts)")
+    dev.add_argument("--port", type=int, default=8000)
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--template", type=Path, default=None, help="default: ./template.yaml")
+    dev.set_defaults(func=_dev)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=_migrate)
+    sub.add_parser("seed-demo", help="seed demo data into an empty database").set_defaults(
+        func=_seed_demo
+    )
+    site = sub.add_parser("site", help="public site").add_subparsers(dest="site_cmd", required=True)
+    site.add_parser("build", help="render the site into SITE_DIR").set_defaults(func=_site_build)
+
+    for register in _plugins():
+        register(sub)
+    return parser
+
+
+def _plugins() -> list[Callable[[argparse._SubParsersAction], None]]:
+    """Sub-commands owned by feature packages (each module exposes `register(subparsers)`)."""
+    import importlib
+
+    found = []
+    for name in (
+        "fpv.channels.cli",
+        "fpv.bot.cli",
+        "fpv.payments.cli",
+        "fpv.jobs.cli",
+        "fpv.site.cli",
+        "fpv.admin.cli",
+    ):
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if not exc.name or not name.startswith(exc.name):
+                raise
+            continue
+        found.append(module.register)
+    return found
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.func(args) or 0)
+    except (TemplateError, DatabaseUnavailable, runtime.ConfigurationError) as exc:
+        print(f"fpv: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

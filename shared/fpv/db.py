@@ -1,0 +1,245 @@
+"""PostgreSQL access through pg8000 (pure Python: no native driver in the Lambda layer).
+
+One connection per thread, created lazily and reused across warm Lambda invocations. A unit of
+work is a transaction context manager; a dropped connection is re-opened once when the unit of
+work starts (never in the middle of one, where a retry could apply half a change twice).
+SQL itself lives in the data-access modules (`fpv.dal`), which receive a `Tx`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ssl
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import pg8000.native
+from pg8000.exceptions import DatabaseError, InterfaceError
+
+Row = dict[str, Any]
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database cannot be reached: a transient condition (callers answer 5xx / retry)."""
+
+
+class IntegrityViolation(RuntimeError):
+    """A constraint said no (unique, check, foreign key): carries the SQLSTATE and constraint."""
+
+    def __init__(self, sqlstate: str, constraint: str | None, message: str) -> None:
+        super().__init__(message)
+        self.sqlstate = sqlstate
+        self.constraint = constraint
+
+
+@dataclass(frozen=True)
+class ConnectionParams:
+    user: str
+    password: str | None
+    host: str | None
+    port: int
+    database: str
+    unix_sock: str | None
+    sslmode: str
+
+    @classmethod
+    def from_url(cls, url: str) -> ConnectionParams:
+        parts = urlsplit(url)
+        if parts.scheme not in ("postgresql", "postgres"):
+            raise ValueError("DATABASE_URL must start with postgresql://")
+        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        host = unquote(parts.hostname) if parts.hostname else None
+        port = parts.port or int(query.get("port", 5432))
+        socket_dir = query.get("host") if query.get("host", "").startswith("/") else None
+        if host and host.startswith("/"):
+            socket_dir, host = host, None
+        return cls(
+            user=unquote(parts.username or "postgres"),
+            password=unquote(parts.password) if parts.password else None,
+            host=None if socket_dir else (host or "127.0.0.1"),
+            port=port,
+            database=unquote(parts.path.lstrip("/")) or "postgres",
+            unix_sock=f"{socket_dir}/.s.PGSQL.{port}" if socket_dir else None,
+            sslmode=query.get("sslmode", "disable"),
+        )
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        if self.sslmode in ("disable", "allow", "prefer") or self.unix_sock:
+            return None
+        context = ssl.create_default_context()
+        if self.sslmode == "require":  # encrypted, server not verified (libpq semantics)
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        elif self.sslmode == "verify-ca":
+            context.check_hostname = False
+        return context
+
+    def describe(self) -> str:
+        """Where we connect, without the password: safe for logs and error messages."""
+        where = self.unix_sock or f"{self.host}:{self.port}"
+        return f"{self.user}@{where}/{self.database}"
+
+
+def _integrity_error(exc: DatabaseError) -> IntegrityViolation | None:
+    info = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
+    code = str(info.get("C", ""))
+    if code.startswith("23"):
+        return IntegrityViolation(code, info.get("n"), str(info.get("M", "")))
+    return None
+
+
+class Tx:
+    """A running transaction: the only way data-access code touches the database."""
+
+    def __init__(self, conn: pg8000.native.Connection) -> None:
+        self._conn = conn
+
+    def all(self, sql: str, **params: Any) -> list[Row]:
+        try:
+            rows = self._conn.run(sql, **params)
+        except DatabaseError as exc:
+            raise (_integrity_error(exc) or exc) from exc
+        except (InterfaceError, OSError) as exc:
+            raise DatabaseUnavailable(f"database connection lost: {exc}") from exc
+        if not rows:
+            return []
+        names = [c["name"] for c in self._conn.columns or []]
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+    def one(self, sql: str, **params: Any) -> Row | None:
+        rows = self.all(sql, **params)
+        return rows[0] if rows else None
+
+    def value(self, sql: str, **params: Any) -> Any:
+        row = self.one(sql, **params)
+        return next(iter(row.values())) if row else None
+
+    def execute(self, sql: str, **params: Any) -> int:
+        self.all(sql, **params)
+        return self._conn.row_count
+
+    @contextmanager
+    def savepoint(self, name: str = "sp") -> Iterator[None]:
+        self._conn.run(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            self._conn.run(f"ROLLBACK TO SAVEPOINT {name}")
+            raise
+        self._conn.run(f"RELEASE SAVEPOINT {name}")
+
+
+ISOLATION = {
+    "read committed": "READ COMMITTED",
+    "repeatable read": "REPEATABLE READ",
+    "serializable": "SERIALIZABLE",
+}
+
+
+class Database:
+    """Connection factory + unit of work. Cheap to create; the connection opens on first use."""
+
+    def __init__(self, url: str, *, connect_timeout: float = 5.0, application: str = "fpv") -> None:
+        self.params = ConnectionParams.from_url(url)
+        self._timeout = connect_timeout
+        self._application = application
+        self._local = threading.local()
+
+    def _connect(self) -> pg8000.native.Connection:
+        p = self.params
+        try:
+            return pg8000.native.Connection(
+                user=p.user,
+                password=p.password,
+                host=p.host or "localhost",
+                port=p.port,
+                database=p.database,
+                unix_sock=p.unix_sock,
+                ssl_context=p.ssl_context(),
+                timeout=self._timeout,
+                application_name=self._application,
+            )
+        except (InterfaceError, OSError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+            raise DatabaseUnavailable(
+                f"cannot reach the database at {p.describe()}: {reason}"
+            ) from exc
+        except DatabaseError as exc:  # e.g. database does not exist, authentication failed
+            info = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
+            msg = info.get("M", str(exc))
+            raise DatabaseUnavailable(f"database at {p.describe()} refused us: {msg}") from exc
+
+    def connection(self) -> pg8000.native.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self._connect()
+        return conn
+
+    def _drop(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        self._local.conn = None
+        if conn is not None:
+            with contextlib.suppress(Exception):  # the socket may be dead already
+                conn.close()
+
+    def _begin(self, statement: str) -> pg8000.native.Connection:
+        """Start a transaction; reconnect once if the cached connection has died."""
+        for attempt in (1, 2):
+            conn = self.connection()
+            try:
+                conn.run(statement)
+                return conn
+            except (InterfaceError, OSError) as exc:
+                self._drop()
+                if attempt == 2:
+                    raise DatabaseUnavailable(f"database connection lost: {exc}") from exc
+        raise AssertionError("unreachable")
+
+    @contextmanager
+    def transaction(
+        self, isolation: str = "read committed", *, readonly: bool = False
+    ) -> Iterator[Tx]:
+        mode = ISOLATION[isolation] + (" READ ONLY" if readonly else "")
+        conn = self._begin(f"START TRANSACTION ISOLATION LEVEL {mode}")
+        try:
+            yield Tx(conn)
+        except BaseException:
+            try:
+                conn.run("ROLLBACK")
+            except (InterfaceError, OSError):
+                self._drop()
+            raise
+        try:
+            conn.run("COMMIT")
+        except (InterfaceError, OSError) as exc:
+            self._drop()
+            raise DatabaseUnavailable(f"database connection lost at commit: {exc}") from exc
+        except DatabaseError as exc:  # deferred constraint failing at commit
+            raise (_integrity_error(exc) or exc) from exc
+
+    def ping(self) -> bool:
+        try:
+            with self.transaction(readonly=True) as tx:
+                return tx.value("SELECT 1") == 1
+        except DatabaseUnavailable:
+            return False
+
+    def close(self) -> None:
+        self._drop()
+
+
+_databases: dict[str, Database] = {}
+_lock = threading.Lock()
+
+
+def database_for(url: str) -> Database:
+    """The process-wide Database for a URL: warm Lambda invocations reuse its connection."""
+    with _lock:
+        db = _databases.get(url)
+        if db is None:
+            db = _databases[url] = Database(url)
+        return db

@@ -1,0 +1,108 @@
+"""`fpv dev`: the whole platform in one process (what `make run` starts)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+from fpv import runtime
+from fpv.db import Database
+from fpv.demo import seed_demo
+from fpv.local.embedded import embedded_postgres
+from fpv.local.gateway import LocalGateway
+from fpv.local.invoker import FunctionInvoker
+from fpv.local.scheduler import LocalScheduler
+from fpv.local.template import AppTemplate, EventRule, Schedule, load_template
+from fpv.migrate import migrate
+from fpv.ports.events import InProcessEventBus
+from fpv.ports.storage import LocalDirStorage
+from fpv.settings import get_settings
+from fpv.site.build import build_site
+
+log = logging.getLogger("fpv.local")
+
+
+def project_root() -> Path:
+    """The checkout: where template.yaml is (the package is installed editable from it)."""
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        if (parent / "template.yaml").is_file():
+            return parent
+    return Path.cwd()
+
+
+def _rule_matches(rule: EventRule, event: dict[str, Any]) -> bool:
+    for key in ("source", "detail-type"):
+        wanted = rule.pattern.get(key)
+        if wanted is not None and event.get(key) not in wanted:
+            return False
+    return True
+
+
+@contextmanager
+def platform(
+    root: Path, *, data_dir: Path, template_path: Path | None = None, schedules: bool = True
+) -> Iterator[LocalGateway]:
+    """Database up and migrated, demo data on first start, site built, event rules and schedules
+    wired; yields the gateway (an ASGI app). Everything started here stops on exit."""
+    template: AppTemplate = load_template(template_path or root / "template.yaml")
+    with ExitStack() as stack:
+        if not os.environ.get("DATABASE_URL"):
+            os.environ["DATABASE_URL"] = stack.enter_context(embedded_postgres(data_dir / "pgdata"))
+            log.info("embedded PostgreSQL on %s", data_dir / "pgdata")
+        os.environ.setdefault("SITE_DIR", str(data_dir / "site"))
+        get_settings.cache_clear()
+        settings = get_settings()
+        db: Database = runtime.database(settings)
+        applied = migrate(db)
+        if applied:
+            log.info("applied migrations %s", applied)
+        if seed_demo(db):
+            log.info("seeded demo data")
+        site_dir = Path(settings.site_dir)
+        build_site(db, LocalDirStorage(site_dir))
+
+        invoker = FunctionInvoker()
+        bus = runtime.event_bus(settings)
+        if isinstance(bus, InProcessEventBus):
+
+            def deliver(event: dict[str, Any]) -> None:
+                for rule in template.event_rules:
+                    if _rule_matches(rule, event):
+                        # EventBridge delivers asynchronously: the publisher never waits.
+                        threading.Thread(
+                            target=invoker.invoke, args=(rule.function, event), daemon=True
+                        ).start()
+
+            bus.subscribe(deliver)
+
+        if schedules:
+
+            def fire(schedule: Schedule, event: dict[str, Any]) -> None:
+                invoker.invoke(schedule.function, event)
+
+            scheduler = LocalScheduler(template.schedules, fire)
+            scheduler.start()
+            stack.callback(scheduler.stop)
+        stack.callback(db.close)
+        yield LocalGateway(
+            template, site_dir=site_dir, admin_dir=root / "static_site" / "admin", invoker=invoker
+        )
+
+
+def serve(port: int, host: str = "127.0.0.1", template_path: Path | None = None) -> None:
+    import uvicorn
+
+    root = project_root()
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
+    with platform(root, data_dir=root / ".fpv", template_path=template_path) as gateway:
+        print(
+            f"FPV platform on http://{host}:{port}/  (admin: /admin/, health: /api/health)",
+            flush=True,
+        )
+        uvicorn.run(gateway, host=host, port=port, log_level="info", lifespan="off")

@@ -1,0 +1,35 @@
+"""Process-wide adapters for Lambda handlers and the CLI, created lazily and reused while warm."""
+
+from __future__ import annotations
+
+from fpv.db import Database, database_for
+from fpv.ports.events import EventBridgeBus, EventBus, InProcessEventBus
+from fpv.settings import Settings, get_settings
+
+
+class ConfigurationError(RuntimeError):
+    """A required setting is missing or wrong; the message names the environment variable."""
+
+
+def database(settings: Settings | None = None) -> Database:
+    settings = settings or get_settings()
+    url = settings.database_url_value()
+    if not url:
+        raise ConfigurationError("DATABASE_URL is not set")
+    return database_for(url)
+
+
+_bus: EventBus | None = None
+
+
+def event_bus(settings: Settings | None = None) -> EventBus:
+    """EventBridge when EVENT_BUS_NAME is set (AWS), else the process's in-process bus (local
+    runner and tests), which the runner wires to the template's EventBridgeRule targets."""
+    global _bus
+    settings = settings or get_settings()
+    if settings.event_bus_name:
+        if not isinstance(_bus, EventBridgeBus):
+            _bus = EventBridgeBus(settings.event_bus_name, settings.aws_endpoint_url)
+    elif not isinstance(_bus, InProcessEventBus):
+        _bus = InProcessEventBus()
+    return _bus

@@ -1,0 +1,63 @@
+"""The one configuration model. Every environment variable the platform reads is declared here.
+
+Domain code receives a `Settings` (or the values it needs); only entry points (Lambda handlers,
+the CLI, the local runner) call `get_settings()`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
+
+    database_url: SecretStr | None = Field(
+        default=None, description="postgresql://user:pass@host:port/db[?sslmode=require]"
+    )
+    telegram_bot_token: SecretStr | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_api_base_url: str = "https://api.telegram.org"
+    telegram_bot_username: str = "fpv_training_bot"
+    ops_chat_id: int | None = None
+    payment_provider_token: SecretStr | None = None
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    site_bucket: str | None = None
+    site_dir: str = ".fpv/site"
+    public_base_url: str = "http://127.0.0.1:8000"
+    aws_endpoint_url: str | None = None
+    event_bus_name: str | None = Field(
+        default=None, description="EventBridge bus for 'schedule changed'; unset = in-process"
+    )
+    hold_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    default_language: str = "ru"
+    secrets_arn: str | None = Field(
+        default=None, description="AWS: Secrets Manager secret (JSON) with the secret settings"
+    )
+
+    def database_url_value(self) -> str | None:
+        return self.database_url.get_secret_value() if self.database_url else None
+
+
+def _secret_values(secrets_arn: str, endpoint_url: str | None) -> dict[str, str]:
+    import json
+
+    import boto3  # lazy: only deployed functions with SECRETS_ARN pay for it, once per container
+
+    client = boto3.client("secretsmanager", endpoint_url=endpoint_url)
+    secret = json.loads(client.get_secret_value(SecretId=secrets_arn)["SecretString"])
+    return {str(k).lower(): v for k, v in secret.items()}
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings read once per process (warm Lambda containers reuse them). In AWS the secret
+    values come from Secrets Manager (SECRETS_ARN), never from plain environment variables."""
+    settings = Settings()
+    if settings.secrets_arn:
+        settings = Settings(**_secret_values(settings.secrets_arn, settings.aws_endpoint_url))
+    return settings

@@ -1,0 +1,52 @@
+"""Shared fixtures: real PostgreSQL per test, settings pointed at it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fpv.db import Database
+from fpv.settings import get_settings
+
+from tests.support.pg import DatabaseFactory, server_url
+
+
+@pytest.fixture(scope="session")
+def pg_factory() -> Iterator[DatabaseFactory]:
+    with server_url() as url:
+        factory = DatabaseFactory(url)
+        try:
+            yield factory
+        finally:
+            factory.close()
+
+
+@pytest.fixture
+def db_url(pg_factory: DatabaseFactory) -> Iterator[str]:
+    url = pg_factory.create()
+    try:
+        yield url
+    finally:
+        pg_factory.drop(url)
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    database = Database(db_url)
+    try:
+        yield database
+    finally:
+        database.close()
+
+
+@pytest.fixture
+def app_env(db_url: str, tmp_path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Environment for code that reads settings (handlers, CLI): DATABASE_URL → this test's
+    database, SITE_DIR → a temp folder. The settings cache is reset around the test."""
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("SITE_DIR", str(tmp_path / "site"))
+    monkeypatch.delenv("EVENT_BUS_NAME", raising=False)
+    monkeypatch.delenv("SECRETS_ARN", raising=False)
+    get_settings.cache_clear()
+    yield db_url
+    get_settings.cache_clear()
