@@ -1,7 +1,8 @@
 """The one catalogue of user-facing texts, Russian first, English second.
 
 Each feature keeps its keys in its own file, `texts/<feature>.json`, shaped
-{"key": {"ru": ..., "en": ...}}, so features do not collide; keys are global and must be unique across files. Values are
+{"key": {"ru": ..., "en": ...}},
+so features do not collide; keys are global and must be unique across files. Values are
 `str.format` templates. A test checks that every key has both languages and the same placeholders.
 """
 
