@@ -37,16 +37,6 @@ def _seed_demo(_args: argparse.Namespace) -> int:
     return 0
 
 
-def _site_build(_args: argparse.Namespace) -> int:
-    from fpv.ports.storage import LocalDirStorage
-    from fpv.settings import get_settings
-    from fpv.site.build import build_site
-
-    count = build_site(runtime.database(), LocalDirStorage(Path(get_settings().site_dir)))
-    print(f"site built: {count} objects")
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fpv", description="FPV Training Platform")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -61,8 +51,6 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("seed-demo", help="seed demo data into an empty database").set_defaults(
         func=_seed_demo
     )
-    site = sub.add_parser("site", help="public site").add_subparsers(dest="site_cmd", required=True)
-    site.add_parser("build", help="render the site into SITE_DIR").set_defaults(func=_site_build)
 
     for register in _plugins():
         register(sub)
