@@ -40,7 +40,7 @@ lint: $(STAMP)
 	$(BIN)/cfn-lint template.yaml
 
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH)
 
 layer-requirements: $(STAMP)
 	$(BIN)/python -m fpv.tooling.layer_requirements > layers/deps/requirements.txt

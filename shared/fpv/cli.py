@@ -18,7 +18,7 @@ Command = Callable[[argparse.Namespace], int | None]
 def _dev(args: argparse.Namespace) -> int:
     from fpv.local.runner import serve
 
-    serve(args.port, args.host, args.template)
+    serve(args.port, args.host, args.template, args.data_dir)
     return 0
 
 
@@ -46,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--port", type=int, default=8000)
     dev.add_argument("--host", default="127.0.0.1")
     dev.add_argument("--template", type=Path, default=None, help="default: ./template.yaml")
+    dev.add_argument(
+        "--data-dir", type=Path, default=None, help="embedded database and site (default: .fpv)"
+    )
     dev.set_defaults(func=_dev)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=_migrate)
     sub.add_parser("seed-demo", help="seed demo data into an empty database").set_defaults(

@@ -95,12 +95,18 @@ def platform(
         )
 
 
-def serve(port: int, host: str = "127.0.0.1", template_path: Path | None = None) -> None:
+def serve(
+    port: int,
+    host: str = "127.0.0.1",
+    template_path: Path | None = None,
+    data_dir: Path | None = None,
+) -> None:
     import uvicorn
 
     root = project_root()
     logging.getLogger("pgserver").setLevel(logging.WARNING)
-    with platform(root, data_dir=root / ".fpv", template_path=template_path) as gateway:
+    data_dir = data_dir or root / ".fpv"
+    with platform(root, data_dir=data_dir, template_path=template_path) as gateway:
         print(
             f"FPV platform on http://{host}:{port}/  (admin: /admin/, health: /api/health)",
             flush=True,

@@ -69,14 +69,16 @@ def cron_matches(expression: str, at: datetime) -> bool:
         raise ValueError(f"{expression}: AWS cron has 6 fields")
     minute, hour, dom, month, dow, year = body
     aws_dow = (at.isoweekday() % 7) + 1
-    return (
-        _field_matches(minute, at.minute)
-        and _field_matches(hour, at.hour)
-        and _field_matches(dom, at.day)
-        and _field_matches(month, at.month, _MON)
-        and _field_matches(dow, aws_dow, _DOW)
-        and _field_matches(year, at.year)
-    )
+    # Every field is evaluated (no short-circuit) so an unsupported token is reported at once.
+    checks = [
+        _field_matches(minute, at.minute),
+        _field_matches(hour, at.hour),
+        _field_matches(dom, at.day),
+        _field_matches(month, at.month, _MON),
+        _field_matches(dow, aws_dow, _DOW),
+        _field_matches(year, at.year),
+    ]
+    return all(checks)
 
 
 def validate(schedule: Schedule) -> None:

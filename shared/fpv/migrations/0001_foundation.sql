@@ -82,8 +82,8 @@ CREATE TABLE registrations (
     waitlist_position bigint,
     created_at      timestamptz NOT NULL DEFAULT now(),
     updated_at      timestamptz NOT NULL DEFAULT now(),
-    CHECK (status <> 'pending_payment' OR hold_expires_at IS NOT NULL),
-    CHECK (status NOT IN ('pending_payment', 'confirmed') OR pilot_id IS NOT NULL)
+    -- pilot_id becomes NULL when the pilot uses /delete_me: past rows stay for accounting
+    CHECK (status <> 'pending_payment' OR hold_expires_at IS NOT NULL)
 );
 -- one active registration per pilot and training
 CREATE UNIQUE INDEX registrations_one_active_per_pilot ON registrations (training_id, pilot_id)

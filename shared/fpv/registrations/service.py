@@ -1,0 +1,407 @@
+"""Sign-up, cancellation, holds and the waitlist: the seat rules of the platform.
+
+Every change to a training's seats first locks that training's row (`dal.lock_training`), so
+concurrent requests for one training are serialised: the last seat has exactly one winner and
+no channel is handed out twice. The database constraints (0001) back this up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from fpv.dal import registrations as dal
+from fpv.db import Database, Row, Tx
+from fpv.ports.events import SCHEDULE_CHANGED, EventBus
+from fpv.registrations import seating
+from fpv.registrations.errors import (
+    AlreadyRegistered,
+    CancelTooLate,
+    ChannelUnavailable,
+    PilotNotFound,
+    RegistrationNotFound,
+    TrainingClosed,
+    TrainingNotFound,
+)
+
+
+@dataclass(frozen=True)
+class SignUpResult:
+    registration_id: int
+    public_id: str
+    training_id: int
+    status: str  # confirmed | pending_payment | waitlisted
+    channel_mhz: int | None
+    channel_label: str | None
+    heat: int
+    hold_expires_at: datetime | None
+    waitlist_position: int | None
+    price_kopecks: int
+
+
+@dataclass(frozen=True)
+class Promotion:
+    """A waitlisted pilot who got a seat: the caller tells them."""
+
+    registration_id: int
+    telegram_id: int
+    language: str
+    training_id: int
+    status: str  # confirmed | pending_payment
+    channel_mhz: int | None
+    channel_label: str | None
+    hold_expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class CancelResult:
+    registration_id: int
+    training_id: int
+    previous_status: str
+    refund_due: bool
+    promotions: list[Promotion] = field(default_factory=list)
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or datetime.now(UTC)
+
+
+def _open_training(tx: Tx, training_id: int, now: datetime) -> Row:
+    training = dal.lock_training(tx, training_id)
+    if training is None:
+        raise TrainingNotFound(f"training {training_id} does not exist")
+    if training["status"] != "scheduled" or training["starts_at"] <= now:
+        raise TrainingClosed(f"training {training_id} is {training['status']} or has started")
+    return training
+
+
+def _seat_status(training: Row, now: datetime, hold_minutes: int) -> tuple[str, datetime | None]:
+    if training["price_kopecks"] > 0:
+        return "pending_payment", now + timedelta(minutes=hold_minutes)
+    return "confirmed", None
+
+
+def sign_up(
+    db: Database,
+    bus: EventBus,
+    *,
+    training_id: int,
+    telegram_id: int,
+    channel_mhz: int | None = None,
+    hold_minutes: int = 15,
+    now: datetime | None = None,
+) -> SignUpResult:
+    now = _now(now)
+    with db.transaction() as tx:
+        pilot = dal.pilot_by_telegram(tx, telegram_id)
+        if pilot is None:
+            raise PilotNotFound("no pilot profile (consent first)")
+        training = _open_training(tx, training_id, now)
+        existing = dal.active_for_pilot(tx, training_id, pilot["id"])
+        if existing is not None:
+            raise AlreadyRegistered(existing["id"], existing["status"])
+        if training["seats_taken"] >= training["capacity"]:
+            row = dal.insert(
+                tx,
+                training_id=training_id,
+                pilot_id=pilot["id"],
+                status="waitlisted",
+                channel_mhz=None,
+                channel_label=None,
+                hold_expires_at=None,
+                waitlist_position=dal.next_waitlist_position(tx, training_id),
+            )
+            position = dal.waitlist_rank(tx, row["id"])
+        else:
+            channel = seating.pick(
+                dal.seated(tx, training_id),
+                pilot["id"],
+                pilot["equipment"],
+                min_mhz=training["min_mhz"],
+                max_mhz=training["max_mhz"],
+                wanted_mhz=channel_mhz,
+            )
+            if channel is None:
+                raise ChannelUnavailable(
+                    f"channel {channel_mhz} MHz is not free"
+                    if channel_mhz
+                    else "no free channel fits this pilot's equipment"
+                )
+            status, hold = _seat_status(training, now, hold_minutes)
+            row = dal.insert(
+                tx,
+                training_id=training_id,
+                pilot_id=pilot["id"],
+                status=status,
+                channel_mhz=channel[0],
+                channel_label=channel[1],
+                hold_expires_at=hold,
+                waitlist_position=None,
+            )
+            position = None
+    bus.publish(SCHEDULE_CHANGED, {"training_id": training_id, "reason": "sign_up"})
+    return SignUpResult(
+        registration_id=row["id"],
+        public_id=row["public_id"],
+        training_id=training_id,
+        status=row["status"],
+        channel_mhz=row["channel_mhz"],
+        channel_label=row["channel_label"],
+        heat=row["heat"],
+        hold_expires_at=row["hold_expires_at"],
+        waitlist_position=position,
+        price_kopecks=training["price_kopecks"],
+    )
+
+
+def promote_waitlist(tx: Tx, training: Row, now: datetime, hold_minutes: int) -> list[Promotion]:
+    """Fill free seats from the waitlist in order. A waitlisted pilot whose VTX fits no free
+    channel keeps their place and the next one is tried. `training` must be locked."""
+    promotions: list[Promotion] = []
+    seats_taken = dal.seats_taken(tx, training["id"])
+    for candidate in dal.waitlisted(tx, training["id"]):
+        if seats_taken >= training["capacity"]:
+            break
+        channel = seating.pick(
+            dal.seated(tx, training["id"]),
+            candidate["pilot_id"],
+            candidate["equipment"],
+            min_mhz=training["min_mhz"],
+            max_mhz=training["max_mhz"],
+        )
+        if channel is None:
+            continue
+        status, hold = _seat_status(training, now, hold_minutes)
+        dal.set_status(
+            tx,
+            candidate["id"],
+            status,
+            hold_expires_at=hold,
+            channel_mhz=channel[0],
+            channel_label=channel[1],
+            keep_channel=False,
+        )
+        seats_taken += 1
+        promotions.append(
+            Promotion(
+                registration_id=candidate["id"],
+                telegram_id=candidate["telegram_id"],
+                language=candidate["language"],
+                training_id=training["id"],
+                status=status,
+                channel_mhz=channel[0],
+                channel_label=channel[1],
+                hold_expires_at=hold,
+            )
+        )
+    return promotions
+
+
+def cancel(
+    db: Database,
+    bus: EventBus,
+    *,
+    registration_id: int,
+    telegram_id: int | None,
+    now: datetime | None = None,
+    by_admin: bool = False,
+    hold_minutes: int = 15,
+) -> CancelResult:
+    """A pilot (or an admin, `by_admin`) cancels. Pilots must respect the venue's cut-off for a
+    held seat; leaving the waitlist or an unpaid hold is always allowed."""
+    now = _now(now)
+    with db.transaction() as tx:
+        found = dal.registration(tx, registration_id)
+        if found is None or (not by_admin and found["telegram_id"] != telegram_id):
+            raise RegistrationNotFound(f"registration {registration_id} not found")
+        training = dal.lock_training(tx, found["training_id"])
+        reg = dal.registration(tx, registration_id, for_update=True)
+        if training is None or reg is None or reg["status"] not in dal.ACTIVE:
+            raise RegistrationNotFound(f"registration {registration_id} is not active")
+        if not by_admin and reg["status"] == "confirmed":
+            if training["starts_at"] <= now:
+                raise TrainingClosed("the training has started")
+            cutoff = training["starts_at"] - timedelta(hours=training["cancel_cutoff_hours"])
+            if now > cutoff:
+                raise CancelTooLate(f"cancellation closed at {cutoff.isoformat()}")
+        dal.set_status(tx, registration_id, "cancelled")
+        promotions = []
+        if reg["status"] in dal.SEATED and training["status"] == "scheduled":
+            promotions = promote_waitlist(tx, training, now, hold_minutes)
+    bus.publish(SCHEDULE_CHANGED, {"training_id": reg["training_id"], "reason": "cancel"})
+    return CancelResult(
+        registration_id=registration_id,
+        training_id=reg["training_id"],
+        previous_status=reg["status"],
+        refund_due=reg["status"] == "confirmed" and training["price_kopecks"] > 0,
+        promotions=promotions,
+    )
+
+
+def expire_holds(
+    db: Database, bus: EventBus, *, now: datetime | None = None, hold_minutes: int = 15
+) -> list[CancelResult]:
+    """Unpaid holds past their time release their seats (status 'expired'); the waitlist moves
+    up. One transaction per training keeps lock times short."""
+    now = _now(now)
+    with db.transaction(readonly=True) as tx:
+        training_ids = dal.trainings_with_expired_holds(tx, now)
+    results: list[CancelResult] = []
+    for training_id in training_ids:
+        with db.transaction() as tx:
+            training = dal.lock_training(tx, training_id)
+            expired = dal.expired_holds(tx, training_id, now)
+            for reg in expired:
+                dal.set_status(tx, reg["id"], "expired")
+            promotions = (
+                promote_waitlist(tx, training, now, hold_minutes)
+                if expired
+                and training
+                and training["status"] == "scheduled"
+                and training["starts_at"] > now
+                else []
+            )
+        for i, reg in enumerate(expired):
+            results.append(
+                CancelResult(
+                    registration_id=reg["id"],
+                    training_id=training_id,
+                    previous_status="pending_payment",
+                    refund_due=False,
+                    promotions=promotions if i == 0 else [],
+                )
+            )
+        if expired:
+            bus.publish(SCHEDULE_CHANGED, {"training_id": training_id, "reason": "hold_expired"})
+    return results
+
+
+def delete_person(
+    db: Database,
+    bus: EventBus,
+    *,
+    telegram_id: int,
+    now: datetime | None = None,
+    hold_minutes: int = 15,
+) -> list[Promotion]:
+    """/delete_me: release every seat (the waitlist moves up), then forget the pilot: pilot row
+    and consent deleted, payments and registrations kept for accounting but de-linked, and the
+    deletion recorded for backup restores. Safe to call twice."""
+    now = _now(now)
+    promotions: list[Promotion] = []
+    changed: list[int] = []
+    with db.transaction() as tx:
+        pilot = dal.pilot_by_telegram(tx, telegram_id, for_update=True)
+        if pilot is not None:
+            # Lock trainings in id order: two deletions never deadlock each other.
+            for training_id in dal.active_training_ids_for_pilot(tx, pilot["id"]):
+                training = dal.lock_training(tx, training_id)
+                seat_freed = False
+                for reg in dal.active_for_pilot_in(tx, pilot["id"], training_id):
+                    dal.set_status(tx, reg["id"], "cancelled")
+                    seat_freed = seat_freed or reg["status"] in dal.SEATED
+                if (
+                    seat_freed
+                    and training
+                    and training["status"] == "scheduled"
+                    and training["starts_at"] > now
+                ):
+                    promotions += promote_waitlist(tx, training, now, hold_minutes)
+                changed.append(training_id)
+            dal.forget_pilot(tx, pilot_id=pilot["id"], telegram_id=telegram_id)
+        else:
+            dal.forget_pilot(tx, pilot_id=None, telegram_id=telegram_id)
+    for training_id in changed:
+        bus.publish(SCHEDULE_CHANGED, {"training_id": training_id, "reason": "delete_me"})
+    return promotions
+
+
+def channel_choices(
+    db: Database, *, training_id: int, telegram_id: int
+) -> list[seating.ChannelChoice]:
+    """Free channels for this pilot at this training, best first, with how good each is."""
+    with db.transaction(readonly=True) as tx:
+        pilot = dal.pilot_by_telegram(tx, telegram_id)
+        if pilot is None:
+            raise PilotNotFound("no pilot profile (consent first)")
+        training = dal.training_limits(tx, training_id)
+        if training is None:
+            raise TrainingNotFound(f"training {training_id} does not exist")
+        seated = [r for r in dal.seated(tx, training_id) if r["pilot_id"] != pilot["id"]]
+    return seating.choices(
+        seated,
+        pilot["id"],
+        pilot["equipment"],
+        min_mhz=training["min_mhz"],
+        max_mhz=training["max_mhz"],
+    )
+
+
+def my_registrations(db: Database, *, telegram_id: int, now: datetime | None = None) -> list[Row]:
+    with db.transaction(readonly=True) as tx:
+        pilot = dal.pilot_by_telegram(tx, telegram_id)
+        return [] if pilot is None else dal.for_pilot(tx, pilot["id"], _now(now))
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """What a payment did to its registration."""
+
+    registration_id: int
+    training_id: int
+    outcome: str  # confirmed | already_confirmed | reseated | no_seat
+    channel_mhz: int | None = None
+    channel_label: str | None = None
+
+
+def settle_payment(tx: Tx, *, registration_id: int, now: datetime | None = None) -> Settlement:
+    """Inside the caller's transaction (the one that records the payment): a paid hold becomes
+    'confirmed'; a payment that arrives after its hold expired re-seats the pilot when a seat and
+    a channel are free, else says 'no_seat' (the caller refunds). Caller publishes the change."""
+    now = _now(now)
+    found = dal.registration(tx, registration_id)
+    if found is None:
+        raise RegistrationNotFound(f"registration {registration_id} not found")
+    training = dal.lock_training(tx, found["training_id"])
+    reg = dal.registration(tx, registration_id, for_update=True)
+    assert training is not None and reg is not None
+    if reg["status"] == "confirmed":
+        return Settlement(
+            reg["id"],
+            reg["training_id"],
+            "already_confirmed",
+            reg["channel_mhz"],
+            reg["channel_label"],
+        )
+    if reg["status"] == "pending_payment":
+        dal.set_status(tx, reg["id"], "confirmed")
+        return Settlement(
+            reg["id"], reg["training_id"], "confirmed", reg["channel_mhz"], reg["channel_label"]
+        )
+    open_ = training["status"] == "scheduled" and training["starts_at"] > now
+    if (
+        reg["pilot_id"] is None
+        or not open_
+        or dal.seats_taken(tx, training["id"]) >= training["capacity"]
+    ):
+        return Settlement(reg["id"], reg["training_id"], "no_seat")
+    pilot_equipment = dal.pilot_equipment(tx, reg["pilot_id"])
+    channel = seating.pick(
+        dal.seated(tx, training["id"]),
+        reg["pilot_id"],
+        pilot_equipment,
+        min_mhz=training["min_mhz"],
+        max_mhz=training["max_mhz"],
+        wanted_mhz=None,
+    )
+    if channel is None:
+        return Settlement(reg["id"], reg["training_id"], "no_seat")
+    dal.set_status(
+        tx,
+        reg["id"],
+        "confirmed",
+        channel_mhz=channel[0],
+        channel_label=channel[1],
+        keep_channel=False,
+    )
+    return Settlement(reg["id"], reg["training_id"], "reseated", channel[0], channel[1])

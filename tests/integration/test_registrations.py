@@ -1,0 +1,259 @@
+"""Seat rules against real PostgreSQL: sign-up, holds, waitlist, cancel, races, /delete_me."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fpv.ports.events import SCHEDULE_CHANGED, InProcessEventBus
+from fpv.registrations import (
+    AlreadyRegistered,
+    CancelTooLate,
+    ChannelUnavailable,
+    PilotNotFound,
+    RegistrationNotFound,
+    TrainingClosed,
+    TrainingNotFound,
+    cancel,
+    channel_choices,
+    delete_person,
+    expire_holds,
+    my_registrations,
+    settle_payment,
+    sign_up,
+)
+
+from tests.support.factories import make_pilot, make_training
+
+
+@pytest.fixture
+def bus() -> InProcessEventBus:
+    return InProcessEventBus()
+
+
+def _status(db, registration_id: int) -> str:
+    with db.transaction() as tx:
+        return tx.value("SELECT status FROM registrations WHERE id = :id", id=registration_id)
+
+
+def _seats(db, training_id: int) -> int:
+    with db.transaction() as tx:
+        return tx.value("SELECT seats_taken FROM trainings WHERE id = :id", id=training_id)
+
+
+def test_free_training_confirms_with_a_channel_and_announces_the_change(db, bus):
+    training = make_training(db)
+    make_pilot(db, 101)
+    result = sign_up(db, bus, training_id=training, telegram_id=101)
+    assert result.status == "confirmed"
+    assert result.channel_mhz is not None and result.channel_label
+    assert result.hold_expires_at is None
+    assert _seats(db, training) == 1
+    assert [e["detail"]["training_id"] for e in bus.published] == [training]
+    assert bus.published[0]["detail-type"] == SCHEDULE_CHANGED
+
+
+def test_paid_training_holds_the_seat_until_the_hold_expires(db, bus):
+    now = datetime.now(UTC)
+    training = make_training(db, price_kopecks=50_000, capacity=1)
+    make_pilot(db, 201)
+    make_pilot(db, 202)
+    held = sign_up(db, bus, training_id=training, telegram_id=201, hold_minutes=15, now=now)
+    assert held.status == "pending_payment"
+    assert held.hold_expires_at == pytest.approx(
+        now + timedelta(minutes=15), abs=timedelta(seconds=1)
+    )
+    waiting = sign_up(db, bus, training_id=training, telegram_id=202, now=now)
+    assert waiting.status == "waitlisted" and waiting.waitlist_position == 1
+
+    assert expire_holds(db, bus, now=now + timedelta(minutes=14)) == []
+    results = expire_holds(db, bus, now=now + timedelta(minutes=16))
+    assert [r.registration_id for r in results] == [held.registration_id]
+    assert _status(db, held.registration_id) == "expired"
+    [promotion] = results[0].promotions
+    assert promotion.telegram_id == 202 and promotion.status == "pending_payment"
+    assert promotion.hold_expires_at is not None
+    assert _seats(db, training) == 1
+
+
+def test_signing_up_twice_is_refused(db, bus):
+    training = make_training(db)
+    make_pilot(db, 301)
+    first = sign_up(db, bus, training_id=training, telegram_id=301)
+    with pytest.raises(AlreadyRegistered) as info:
+        sign_up(db, bus, training_id=training, telegram_id=301)
+    assert info.value.registration_id == first.registration_id
+    assert _seats(db, training) == 1
+
+
+def test_unknown_pilot_training_and_closed_training_are_refused(db, bus):
+    training = make_training(db)
+    with pytest.raises(PilotNotFound):
+        sign_up(db, bus, training_id=training, telegram_id=999)
+    make_pilot(db, 401)
+    with pytest.raises(TrainingNotFound):
+        sign_up(db, bus, training_id=training + 1000, telegram_id=401)
+    started = make_training(db, starts_in=timedelta(minutes=-5))
+    with pytest.raises(TrainingClosed):
+        sign_up(db, bus, training_id=started, telegram_id=401)
+    assert bus.published == []
+
+
+def test_chosen_channel_must_be_free(db, bus):
+    training = make_training(db)
+    make_pilot(db, 501)
+    make_pilot(db, 502)
+    first = sign_up(db, bus, training_id=training, telegram_id=501, channel_mhz=5658)
+    assert (first.channel_mhz, first.channel_label) == (5658, "R1")
+    with pytest.raises(ChannelUnavailable):
+        sign_up(db, bus, training_id=training, telegram_id=502, channel_mhz=5658)
+    choices = channel_choices(db, training_id=training, telegram_id=502)
+    assert choices and all(c.mhz != 5658 for c in choices)
+    second = sign_up(db, bus, training_id=training, telegram_id=502, channel_mhz=choices[0].mhz)
+    assert second.channel_mhz == choices[0].mhz
+
+
+def test_cancel_respects_the_cutoff_and_promotes_the_waitlist(db, bus):
+    now = datetime.now(UTC)
+    training = make_training(db, capacity=1, starts_in=timedelta(hours=24), cancel_cutoff_hours=12)
+    make_pilot(db, 601)
+    make_pilot(db, 602)
+    seated = sign_up(db, bus, training_id=training, telegram_id=601, now=now)
+    waiting = sign_up(db, bus, training_id=training, telegram_id=602, now=now)
+    with pytest.raises(RegistrationNotFound):  # not theirs
+        cancel(db, bus, registration_id=seated.registration_id, telegram_id=602, now=now)
+    with pytest.raises(CancelTooLate):
+        cancel(
+            db,
+            bus,
+            registration_id=seated.registration_id,
+            telegram_id=601,
+            now=now + timedelta(hours=13),
+        )
+    result = cancel(db, bus, registration_id=seated.registration_id, telegram_id=601, now=now)
+    assert result.previous_status == "confirmed" and not result.refund_due
+    assert [p.registration_id for p in result.promotions] == [waiting.registration_id]
+    assert _status(db, waiting.registration_id) == "confirmed"
+    assert _seats(db, training) == 1
+    with pytest.raises(RegistrationNotFound):  # a double tap changes nothing
+        cancel(db, bus, registration_id=seated.registration_id, telegram_id=601, now=now)
+
+
+def test_paid_cancel_says_a_refund_is_due(db, bus):
+    now = datetime.now(UTC)
+    training = make_training(db, price_kopecks=70_000)
+    make_pilot(db, 701)
+    reg = sign_up(db, bus, training_id=training, telegram_id=701, now=now)
+    with db.transaction() as tx:
+        assert (
+            settle_payment(tx, registration_id=reg.registration_id, now=now).outcome == "confirmed"
+        )
+    result = cancel(db, bus, registration_id=reg.registration_id, telegram_id=701, now=now)
+    assert result.refund_due is True
+
+
+def test_late_payment_reseats_when_a_seat_is_free_else_says_no_seat(db, bus):
+    now = datetime.now(UTC)
+    training = make_training(db, price_kopecks=50_000, capacity=1)
+    make_pilot(db, 801)
+    make_pilot(db, 802)
+    first = sign_up(db, bus, training_id=training, telegram_id=801, now=now)
+    expire_holds(db, bus, now=now + timedelta(minutes=20))
+    with db.transaction() as tx:
+        settled = settle_payment(tx, registration_id=first.registration_id, now=now)
+    assert settled.outcome == "reseated" and settled.channel_mhz is not None
+    assert _seats(db, training) == 1
+    with db.transaction() as tx:  # a replay does not seat twice
+        assert (
+            settle_payment(tx, registration_id=first.registration_id).outcome == "already_confirmed"
+        )
+
+    second_training = make_training(db, price_kopecks=50_000, capacity=1)
+    late = sign_up(db, bus, training_id=second_training, telegram_id=801, now=now)
+    expire_holds(db, bus, now=now + timedelta(minutes=20))
+    sign_up(db, bus, training_id=second_training, telegram_id=802, now=now + timedelta(minutes=21))
+    with db.transaction() as tx:
+        assert settle_payment(tx, registration_id=late.registration_id).outcome == "no_seat"
+    assert _status(db, late.registration_id) == "expired"
+
+
+def test_sixty_pilots_race_for_the_last_eight_seats(db, bus, db_url):
+    from fpv.db import Database
+
+    training = make_training(db, capacity=10)
+    for i in range(2):  # two seats already taken
+        make_pilot(db, 900 + i)
+        sign_up(db, bus, training_id=training, telegram_id=900 + i)
+    racers = list(range(1000, 1060))
+    for telegram_id in racers:
+        make_pilot(db, telegram_id)
+    barrier = threading.Barrier(len(racers))
+    outcomes: dict[int, str] = {}
+
+    def race(telegram_id: int) -> None:
+        own = Database(db_url)  # one connection per racer, like separate Lambda containers
+        barrier.wait()
+        try:
+            outcomes[telegram_id] = sign_up(
+                own, bus, training_id=training, telegram_id=telegram_id
+            ).status
+        finally:
+            own.close()
+
+    threads = [threading.Thread(target=race, args=(t,)) for t in racers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == racers
+    assert list(outcomes.values()).count("confirmed") == 8
+    assert list(outcomes.values()).count("waitlisted") == 52
+    with db.transaction() as tx:
+        seated = tx.all(
+            "SELECT pilot_id, channel_mhz FROM registrations WHERE training_id = :t"
+            " AND status = 'confirmed'",
+            t=training,
+        )
+        positions = tx.all(
+            "SELECT waitlist_position FROM registrations WHERE training_id = :t"
+            " AND status = 'waitlisted'",
+            t=training,
+        )
+    assert len(seated) == 10
+    assert len({r["channel_mhz"] for r in seated}) == 10
+    assert len({r["pilot_id"] for r in seated}) == 10
+    assert sorted(r["waitlist_position"] for r in positions) == list(range(1, 53))
+    assert _seats(db, training) == 10
+
+
+def test_delete_person_frees_seats_promotes_and_forgets(db, bus):
+    training = make_training(db, capacity=1, price_kopecks=10_000)
+    make_pilot(db, 1101)
+    make_pilot(db, 1102)
+    reg = sign_up(db, bus, training_id=training, telegram_id=1101)
+    with db.transaction() as tx:
+        settle_payment(tx, registration_id=reg.registration_id)
+        tx.execute(
+            "INSERT INTO payments (registration_id, training_id, pilot_id, provider,"
+            " amount_kopecks, status, telegram_payment_charge_id)"
+            " SELECT :r, :t, pilot_id, 'yookassa', 10000, 'paid', 'charge-1'"
+            " FROM registrations WHERE id = :r",
+            r=reg.registration_id,
+            t=training,
+        )
+    sign_up(db, bus, training_id=training, telegram_id=1102)
+    promotions = delete_person(db, bus, telegram_id=1101)
+    assert [p.telegram_id for p in promotions] == [1102]
+    with db.transaction() as tx:
+        assert tx.value("SELECT count(*) FROM pilots WHERE telegram_id = 1101") == 0
+        assert tx.value("SELECT count(*) FROM user_consent WHERE telegram_id = 1101") == 0
+        assert tx.value("SELECT count(*) FROM deletion_ledger WHERE telegram_id = 1101") == 1
+        payment = tx.one("SELECT pilot_id, amount_kopecks FROM payments")
+        assert payment == {"pilot_id": None, "amount_kopecks": 10000}
+        assert (
+            tx.value("SELECT status FROM registrations WHERE id = :id", id=reg.registration_id)
+            == "cancelled"
+        )
+    assert my_registrations(db, telegram_id=1101) == []
+    delete_person(db, bus, telegram_id=1101)  # twice is harmless
