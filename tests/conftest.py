@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+
 from fpv.db import Database
 from fpv.settings import get_settings
-
 from tests.support.pg import DatabaseFactory, server_url
 
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from fpv.local.template import _CfnLoader, load_template
 from fpv.tooling.layer_requirements import render
 

@@ -6,10 +6,10 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from fpv.db import Database, DatabaseUnavailable, IntegrityViolation
-from fpv.migrate import latest_version, migrate
 from pg8000.exceptions import DatabaseError
 
+from fpv.db import Database, DatabaseUnavailable, IntegrityViolation
+from fpv.migrate import latest_version, migrate
 from tests.support.factories import make_pilot, make_training
 from tests.support.pg import admin_connection, with_database
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from fpv.local.runner import platform
 from fpv.migrate import latest_version
 from fpv.settings import get_settings
-
 from tests.support.server import serve_in_thread
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,6 +6,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from fpv.ports.events import SCHEDULE_CHANGED, InProcessEventBus
 from fpv.registrations import (
     AlreadyRegistered,
@@ -23,7 +24,6 @@ from fpv.registrations import (
     settle_payment,
     sign_up,
 )
-
 from tests.support.factories import make_pilot, make_training
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pg8000.native
+
 from fpv.db import ConnectionParams, Database
 from fpv.migrate import migrate
 

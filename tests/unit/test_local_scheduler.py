@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+
 from fpv.local.scheduler import cron_matches, rate_seconds
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from fpv.local.template import TemplateError, load_template
 
 ROOT = Path(__file__).resolve().parents[2]
