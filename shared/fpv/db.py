@@ -45,6 +45,8 @@ class ConnectionParams:
     database: str
     unix_sock: str | None
     sslmode: str
+    # Server settings from libpq's `options=-c name=value ...` (e.g. search_path)
+    server_settings: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_url(cls, url: str) -> ConnectionParams:
@@ -65,6 +67,7 @@ class ConnectionParams:
             database=unquote(parts.path.lstrip("/")) or "postgres",
             unix_sock=f"{socket_dir}/.s.PGSQL.{port}" if socket_dir else None,
             sslmode=query.get("sslmode", "disable"),
+            server_settings=_parse_options(query.get("options", "")),
         )
 
     def ssl_context(self) -> ssl.SSLContext | None:
@@ -82,6 +85,22 @@ class ConnectionParams:
         """Where we connect, without the password: safe for logs and error messages."""
         where = self.unix_sock or f"{self.host}:{self.port}"
         return f"{self.user}@{where}/{self.database}"
+
+
+def _parse_options(options: str) -> tuple[tuple[str, str], ...]:
+    """libpq `options`: `-c name=value` pairs (also `-cname=value`), sent at connection start."""
+    settings = []
+    words = iter(options.split())
+    for word in words:
+        if word == "-c":
+            word = next(words, "")
+        elif word.startswith("-c"):
+            word = word[2:]
+        else:
+            raise ValueError(f"unsupported DATABASE_URL options entry {word!r} (use -c name=value)")
+        name, _, value = word.partition("=")
+        settings.append((name, value))
+    return tuple(settings)
 
 
 def _integrity_error(exc: DatabaseError) -> IntegrityViolation | None:
@@ -162,6 +181,7 @@ class Database:
                 ssl_context=p.ssl_context(),
                 timeout=self._timeout,
                 application_name=self._application,
+                startup_params=dict(p.server_settings) or None,
             )
         except (InterfaceError, OSError) as exc:
             reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
