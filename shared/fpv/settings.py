@@ -24,11 +24,29 @@ class Settings(BaseSettings):
     telegram_bot_username: str = "fpv_training_bot"
     ops_chat_id: int | None = None
     payment_provider_token: SecretStr | None = None
+    # Payments (fpv.payments): the provider behind Telegram Payments and its own API (refunds,
+    # re-fetching notifications); Stripe webhooks are trusted only with a valid signature.
+    payment_provider: str = Field(default="yookassa", pattern="^(yookassa|stripe|stars)$")
+    yookassa_shop_id: str | None = None
+    yookassa_secret_key: SecretStr | None = None
+    yookassa_api_base_url: str = "https://api.yookassa.ru/v3"
+    yookassa_check_source_ip: bool = False
+    receipt_vat_code: int = Field(default=1, ge=1, le=12, description="54-FZ vat_code, 1 = no VAT")
+    stripe_api_key: SecretStr | None = None
+    stripe_api_base_url: str = "https://api.stripe.com"
+    stripe_webhook_secret: SecretStr | None = None
+    star_price_kopecks: int = Field(default=200, ge=1, description="price of one Telegram Star")
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
     site_bucket: str | None = None
     site_dir: str = ".fpv/site"
+    site_distribution_id: str | None = Field(
+        default=None, description="CloudFront distribution of the site (invalidated on publish)"
+    )
     public_base_url: str = "http://127.0.0.1:8000"
+    backup_url: str = Field(
+        default=".fpv/backups", description="where backups go: s3://bucket[/prefix] or a folder"
+    )
     aws_endpoint_url: str | None = None
     event_bus_name: str | None = Field(
         default=None, description="EventBridge bus for 'schedule changed'; unset = in-process"

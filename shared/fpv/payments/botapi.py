@@ -1,0 +1,75 @@
+"""A small synchronous Bot API client for what payments do outside python-telegram-bot's event
+loop: `refundStarPayment` and telling pilots about refunds (from the payments function, the
+retry job and the CLI). Real HTTP to settings.telegram_api_base_url (a fake server in tests).
+The URL carries the bot token, so it is never logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx
+
+log = logging.getLogger("fpv.payments.botapi")
+logging.getLogger("httpx").setLevel(logging.WARNING)  # httpx logs URLs, ours carry the token
+
+
+class BotApiUnavailable(RuntimeError):
+    """Network trouble, 5xx or 429: try again later."""
+
+
+class BotApiError(RuntimeError):
+    def __init__(self, error_code: int, description: str) -> None:
+        super().__init__(f"{error_code}: {description}")
+        self.error_code = error_code
+        self.description = description
+
+
+class BotApi:
+    def __init__(self, token: str, base_url: str, *, timeout: float = 10.0) -> None:
+        self._url = f"{base_url.rstrip('/')}/bot{token}"
+        self._timeout = timeout
+        self._client: httpx.Client | None = None
+
+    def _http(self) -> httpx.Client:
+        if self._client is None:  # created on first use, reused while the container is warm
+            self._client = httpx.Client(timeout=self._timeout)
+        return self._client
+
+    def call(self, method: str, **params: Any) -> Any:
+        try:
+            response = self._http().post(f"{self._url}/{method}", json=params)
+        except httpx.HTTPError as exc:
+            raise BotApiUnavailable(f"{method}: {type(exc).__name__}") from None
+        try:
+            data = response.json()
+        except ValueError:
+            data = {}
+        if response.status_code == 429 or response.status_code >= 500:
+            raise BotApiUnavailable(f"{method}: HTTP {response.status_code}")
+        if not isinstance(data, dict) or not data.get("ok"):
+            description = str(data.get("description", "")) if isinstance(data, dict) else ""
+            raise BotApiError(response.status_code, description[:200])
+        return data.get("result")
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+
+class BotApiNotifier:
+    """Tells a pilot something; a failure is logged (without who) and never raised: the money
+    side of a refund must not depend on a chat message."""
+
+    def __init__(self, api: BotApi) -> None:
+        self._api = api
+
+    def tell(self, telegram_id: int, text: str) -> bool:
+        try:
+            self._api.call("sendMessage", chat_id=telegram_id, text=text)
+        except (BotApiUnavailable, BotApiError) as exc:
+            log.warning("could not tell a pilot about a payment: %s", type(exc).__name__)
+            return False
+        return True

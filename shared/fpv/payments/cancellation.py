@@ -1,0 +1,87 @@
+"""An organiser cancels a training: every active registration is withdrawn, every payer is
+refunded exactly once, every pilot is told.
+
+One transaction marks the training cancelled, withdraws the registrations, queues the refunds
+and writes the audit record, so a crash leaves either nothing or everything owed in the queue.
+Refunds are then worked at once (the refund worker retries any the provider did not take).
+Calling it again changes nothing and refunds nobody twice: the payments are no longer 'paid',
+and each refund carries its own idempotence key to the provider.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from fpv.dal import payments as dal
+from fpv.dal import registrations as reg_dal
+from fpv.db import Database
+from fpv.payments import ports as p
+from fpv.payments.refunds import RefundResult, attempt_refund
+from fpv.ports.events import SCHEDULE_CHANGED, EventBus
+from fpv.registrations import TrainingNotFound
+from fpv.texts import t
+
+log = logging.getLogger("fpv.payments.cancellation")
+
+
+@dataclass(frozen=True)
+class TrainingCancellation:
+    training_id: int
+    newly_cancelled: bool
+    registrations_cancelled: int
+    refunds: list[RefundResult] = field(default_factory=list)
+    pilots_told: int = 0
+
+
+def cancel_training(
+    db: Database,
+    bus: EventBus,
+    ports: p.PaymentPorts,
+    *,
+    training_id: int,
+    admin_id: int | None = None,
+    now: datetime | None = None,
+) -> TrainingCancellation:
+    now = now or datetime.now(UTC)
+    with db.transaction() as tx:
+        training = reg_dal.lock_training(tx, training_id)
+        if training is None:
+            raise TrainingNotFound(f"training {training_id} does not exist")
+        newly = dal.set_training_cancelled(tx, training_id)
+        withdrawn = dal.active_registrations(tx, training_id)
+        for reg in withdrawn:
+            reg_dal.set_status(tx, reg["id"], "cancelled")
+        refund_ids = dal.request_refunds_for_training(
+            tx, training_id, reason="training_cancelled", now=now
+        )
+        if newly or withdrawn or refund_ids:
+            dal.audit(
+                tx,
+                admin_id=admin_id,
+                action="training.cancel",
+                target=f"training:{training_id}",
+                details={"registrations": len(withdrawn), "refunds": len(refund_ids)},
+            )
+    if newly or withdrawn:
+        bus.publish(SCHEDULE_CHANGED, {"training_id": training_id, "reason": "training_cancelled"})
+    when = f"{training['starts_at'].astimezone(ZoneInfo(training['time_zone'])):%d.%m.%Y %H:%M}"
+    told = 0
+    for reg in withdrawn:
+        if reg["telegram_id"] is None:
+            continue
+        lang = reg["language"] or "ru"
+        text = t("payments.training_cancelled", lang, title=training["title"], when=when)
+        if reg["status"] == "confirmed" and training["price_kopecks"] > 0:
+            text += "\n" + t("payments.training_cancelled.refund_note", lang)
+        told += bool(ports.notifier.tell(reg["telegram_id"], text))
+    refunds = [attempt_refund(db, ports, pid, now=now) for pid in refund_ids]
+    log.info(
+        "training %s cancelled: %s registrations withdrawn, %s refunds",
+        training_id,
+        len(withdrawn),
+        len(refund_ids),
+    )
+    return TrainingCancellation(training_id, newly, len(withdrawn), refunds, told)

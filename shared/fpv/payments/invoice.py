@@ -1,0 +1,151 @@
+"""The invoice for a held seat: amounts in minor units, texts in the pilot's language, the
+registration's opaque public id as payload and, for YooKassa, 54-FZ receipt data.
+
+`build_invoice` is pure (unit-tested); `fpv.payments.telegram.send_invoice` sends what it builds.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fpv.payments.config import PaymentConfig
+from fpv.payments.money import charge_for, format_amount, to_decimal_string
+from fpv.texts import t
+
+# Telegram's limits for sendInvoice, YooKassa's for a receipt item.
+TITLE_MAX = 32
+DESCRIPTION_MAX = 255
+RECEIPT_ITEM_MAX = 128
+
+
+@dataclass(frozen=True)
+class InvoiceTarget:
+    """A registration waiting for payment, with what the invoice shows."""
+
+    registration_id: int
+    public_id: str
+    telegram_id: int
+    language: str
+    status: str
+    hold_expires_at: datetime | None
+    training_title: str
+    starts_at: datetime
+    venue_name: str
+    time_zone: str
+    price_kopecks: int
+    channel_label: str | None
+    channel_mhz: int | None
+
+
+@dataclass(frozen=True)
+class InvoiceSpec:
+    chat_id: int
+    title: str
+    description: str
+    payload: str
+    currency: str
+    price_label: str
+    amount: int
+    provider_token: str
+    provider_data: str | None
+    need_email: bool
+
+    def send_kwargs(self) -> dict[str, Any]:
+        """Arguments for `telegram.Bot.send_invoice`."""
+        from telegram import LabeledPrice
+
+        kwargs: dict[str, Any] = {
+            "chat_id": self.chat_id,
+            "title": self.title,
+            "description": self.description,
+            "payload": self.payload,
+            "currency": self.currency,
+            "prices": [LabeledPrice(self.price_label, self.amount)],
+            "provider_token": self.provider_token,
+        }
+        if self.provider_data is not None:
+            kwargs["provider_data"] = self.provider_data
+        if self.need_email:
+            # The e-mail for the 54-FZ receipt goes from Telegram straight to the provider: we
+            # never see or store it.
+            kwargs["need_email"] = True
+            kwargs["send_email_to_provider"] = True
+        return kwargs
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def local(moment: datetime, time_zone: str) -> datetime:
+    return moment.astimezone(ZoneInfo(time_zone))
+
+
+def receipt(target: InvoiceTarget, config: PaymentConfig) -> dict[str, Any]:
+    """YooKassa receipt data (54-FZ): one service, paid in full before it is rendered. Fiscal
+    documents are in Russian whatever the pilot's language."""
+    when = local(target.starts_at, target.time_zone)
+    item = t(
+        "payments.receipt.item", "ru", title=target.training_title, date=f"{when:%d.%m.%Y %H:%M}"
+    )
+    return {
+        "receipt": {
+            "items": [
+                {
+                    "description": _clip(item, RECEIPT_ITEM_MAX),
+                    "quantity": "1.00",
+                    "amount": {"value": to_decimal_string(target.price_kopecks), "currency": "RUB"},
+                    "vat_code": config.vat_code,
+                    "payment_mode": "full_prepayment",
+                    "payment_subject": "service",
+                }
+            ]
+        }
+    }
+
+
+def build_invoice(target: InvoiceTarget, config: PaymentConfig) -> InvoiceSpec:
+    lang = target.language
+    currency = config.currency
+    amount = charge_for(target.price_kopecks, currency, config.star_price_kopecks)
+    when = local(target.starts_at, target.time_zone)
+    channel = (
+        t("payments.fmt.channel", lang, label=target.channel_label or "?", mhz=target.channel_mhz)
+        if target.channel_mhz
+        else t("payments.fmt.no_channel", lang)
+    )
+    until = (
+        local(target.hold_expires_at, target.time_zone).strftime("%H:%M")
+        if target.hold_expires_at
+        else "—"
+    )
+    description = t(
+        "payments.invoice.description",
+        lang,
+        title=target.training_title,
+        when=f"{when:%d.%m.%Y %H:%M}",
+        venue=target.venue_name,
+        channel=channel,
+        until=until,
+        price=format_amount(amount, currency, lang),
+    )
+    return InvoiceSpec(
+        chat_id=target.telegram_id,
+        title=_clip(t("payments.invoice.title", lang, title=target.training_title), TITLE_MAX),
+        description=_clip(description, DESCRIPTION_MAX),
+        payload=target.public_id,
+        currency=currency,
+        price_label=t("payments.invoice.price_label", lang),
+        amount=amount,
+        provider_token="" if config.provider == "stars" else config.provider_token,
+        provider_data=(
+            json.dumps(receipt(target, config), ensure_ascii=False)
+            if config.provider == "yookassa"
+            else None
+        ),
+        need_email=config.provider == "yookassa",
+    )
