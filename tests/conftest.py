@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
 
 from fpv.db import Database
 from fpv.settings import get_settings
@@ -50,3 +52,10 @@ def app_env(db_url: str, tmp_path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     get_settings.cache_clear()
     yield db_url
     get_settings.cache_clear()
+
+
+# CI runs hypothesis derandomized: the same examples every run, so a landing never depends on
+# luck; locally examples vary and failures are kept in .hypothesis/ to replay.
+settings.register_profile("ci", derandomize=True, database=None, deadline=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
