@@ -36,6 +36,9 @@ class InProcessEventBus:
     def subscribe(self, subscriber: Subscriber, detail_types: set[str] | None = None) -> None:
         self._subscribers.append((lambda t: detail_types is None or t in detail_types, subscriber))
 
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        self._subscribers = [(w, s) for w, s in self._subscribers if s is not subscriber]
+
     def publish(self, detail_type: str, detail: dict[str, Any]) -> None:
         event = eventbridge_event(detail_type, detail)
         with self._lock:

@@ -1,35 +1,359 @@
-"""Object storage port for the published site: a local folder (dev, tests) or S3 (AWS)."""
+"""Object storage port for the published site: a local folder (dev, tests) or S3 (AWS), plus a
+small CDN port (CloudFront invalidations) and the content-hash sync both publishers share.
+
+`sync_objects` uploads only what changed since the last publication: every publication writes a
+manifest (key → input fingerprint and content hash) into the storage itself, so the next one
+compares against what is there without listing or downloading anything.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import os
-import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
+
+MANIFEST_KEY = "_fpv/manifest.json"
+MANIFEST_VERSION = 2
+# Above this many changed paths one wildcard is cheaper than a path list (CloudFront allows
+# 3,000 paths in flight and bills each path beyond 1,000 a month).
+MAX_INVALIDATION_PATHS = 1000
 
 
 class ObjectStorage(Protocol):
     def put(self, key: str, body: bytes, *, content_type: str, cache_control: str) -> None: ...
 
+    def get(self, key: str) -> bytes | None: ...
+
+    def delete(self, keys: Iterable[str]) -> None: ...
+
+
+class Cdn(Protocol):
+    def invalidate(self, paths: Sequence[str]) -> str | None: ...
+
 
 class LocalDirStorage:
     """Writes objects as files under a folder; each write is atomic (temp file + rename), so a
-    page being served is never half-written."""
+    page being served is never half-written. Writes run in a few threads (file system calls
+    release the GIL)."""
+
+    concurrency = 8
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._real_root = os.path.realpath(root)
+        self._folders: set[str] = set()  # folders known to exist (saves a syscall per file)
 
     def _path(self, key: str) -> Path:
-        path = (self.root / key).resolve()
-        if not path.is_relative_to(self.root.resolve()):
+        normal = os.path.normpath(key)
+        if os.path.isabs(normal) or normal == ".." or normal.startswith("../") or not key:
             raise ValueError(f"key escapes the site folder: {key!r}")
-        return path
+        return Path(self._real_root, normal)
 
     def put(self, key: str, body: bytes, *, content_type: str, cache_control: str) -> None:
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(body)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        folder = str(path.parent)
+        if folder not in self._folders:
+            os.makedirs(folder, exist_ok=True)
+            self._folders.add(folder)
+        tmp = os.path.join(folder, f".tmp-{uuid.uuid4().hex}")
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+        try:
+            fd = os.open(tmp, flags, 0o644)
+        except FileNotFoundError:  # the folder was removed behind our back: make it again
+            os.makedirs(folder, exist_ok=True)
+            fd = os.open(tmp, flags, 0o644)
+        try:
+            os.fchmod(fd, 0o644)  # readable by a web server of another user, whatever the umask
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(body)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+
+    def get(self, key: str) -> bytes | None:
+        try:
+            return self._path(key).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def delete(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            self._path(key).unlink(missing_ok=True)
+
+
+class S3Storage:
+    """A bucket; the boto3 client is created on first use and reused while the Lambda is warm.
+    Uploads run in parallel (`concurrency`): boto3 clients are thread-safe."""
+
+    concurrency = 16
+    delete_batch = 1000  # DeleteObjects takes at most 1,000 keys
+
+    def __init__(self, bucket: str, *, endpoint_url: str | None = None, client: Any = None):
+        self.bucket = bucket
+        self._endpoint_url = endpoint_url
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            import boto3  # lazy: only the publisher pays for it, once per container
+            from botocore.config import Config
+
+            self._client = boto3.client(
+                "s3",
+                endpoint_url=self._endpoint_url,
+                config=Config(
+                    max_pool_connections=self.concurrency * 2, retries={"mode": "standard"}
+                ),
+            )
+        return self._client
+
+    def put(self, key: str, body: bytes, *, content_type: str, cache_control: str) -> None:
+        self.client.put_object(
+            Bucket=self.bucket,
+            Key=key,
+            Body=body,
+            ContentType=content_type,
+            CacheControl=cache_control,
+        )
+
+    def get(self, key: str) -> bytes | None:
+        from botocore.exceptions import ClientError
+
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+                return None
+            raise
+        return response["Body"].read()
+
+    def delete(self, keys: Iterable[str]) -> None:
+        pending = list(keys)
+        for start in range(0, len(pending), self.delete_batch):
+            chunk = pending[start : start + self.delete_batch]
+            response = self.client.delete_objects(
+                Bucket=self.bucket,
+                Delete={"Objects": [{"Key": k} for k in chunk], "Quiet": True},
+            )
+            errors = response.get("Errors") or []
+            if errors:
+                first = errors[0]
+                raise RuntimeError(
+                    f"S3 refused to delete {len(errors)} object(s), e.g. {first.get('Key')}:"
+                    f" {first.get('Code')}"
+                )
+
+
+class CloudFrontCdn:
+    """Invalidates paths of one distribution; the client is created lazily and reused."""
+
+    def __init__(
+        self, distribution_id: str, *, endpoint_url: str | None = None, client: Any = None
+    ) -> None:
+        self.distribution_id = distribution_id
+        self._endpoint_url = endpoint_url
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            import boto3
+
+            self._client = boto3.client("cloudfront", endpoint_url=self._endpoint_url)
+        return self._client
+
+    def invalidate(self, paths: Sequence[str]) -> str | None:
+        if not paths:
+            return None
+        items = sorted(set(paths))
+        reference = hashlib.sha256("\n".join(items).encode()).hexdigest()[:32]
+        response = self.client.create_invalidation(
+            DistributionId=self.distribution_id,
+            InvalidationBatch={
+                "Paths": {"Quantity": len(items), "Items": items},
+                # unique per request: the same paths may legitimately change again later
+                "CallerReference": f"{reference}-{time.time_ns()}",
+            },
+        )
+        return response["Invalidation"]["Id"]
+
+
+def _same(body: bytes) -> bytes:
+    return body
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """One object to publish.
+
+    `digest` identifies what the object is made from: an unchanged digest means the object is
+    not even produced. Otherwise `content()` produces it and its content hash decides whether
+    it is uploaded; `finish` turns the content into the uploaded bytes (e.g. writes the
+    "last updated" stamp, which must not count as a change).
+    """
+
+    key: str
+    content_type: str
+    cache_control: str
+    digest: str
+    content: Callable[[], bytes]
+    finish: Callable[[bytes], bytes] = _same
+
+    @property
+    def fingerprint(self) -> str:
+        # headers are part of what is published: changing Cache-Control re-uploads too
+        return _headers_hash(self, self.digest)
+
+    def body(self) -> bytes:
+        """The bytes as they would be uploaded now."""
+        return self.finish(self.content())
+
+
+def _headers_hash(obj: StoredObject, value: str) -> str:
+    raw = f"{obj.content_type}\n{obj.cache_control}\n{value}".encode()
+    return hashlib.sha256(raw).hexdigest()[:32]  # 128 bits: keeps the manifest small
+
+
+@dataclass
+class Manifest:
+    objects: dict[str, str] = field(default_factory=dict)  # key → fingerprint (inputs)
+    content: dict[str, str] = field(default_factory=dict)  # key → content hash (bytes)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> bytes:
+        doc = {
+            "version": MANIFEST_VERSION,
+            "meta": self.meta,
+            "objects": self.objects,
+            "content": self.content,
+        }
+        return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _str_dict(value: Any) -> dict[str, str]:
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+
+def read_manifest(storage: ObjectStorage) -> Manifest:
+    """What the last publication left; an absent or unreadable manifest means "nothing known",
+    which only costs re-uploading everything once."""
+    raw = storage.get(MANIFEST_KEY)
+    if not raw:
+        return Manifest()
+    try:
+        doc = json.loads(raw)
+    except ValueError:
+        return Manifest()
+    if not isinstance(doc, dict) or doc.get("version") != MANIFEST_VERSION:
+        return Manifest()
+    meta = doc.get("meta")
+    return Manifest(
+        objects=_str_dict(doc.get("objects")),
+        content=_str_dict(doc.get("content")),
+        meta=meta if isinstance(meta, dict) else {},
+    )
+
+
+def cdn_paths(keys: Iterable[str]) -> list[str]:
+    """URL paths that serve these keys: `/key`, plus the folder URL for an index.html."""
+    paths: set[str] = set()
+    for key in keys:
+        paths.add("/" + key)
+        if key == "index.html" or key.endswith("/index.html"):
+            paths.add("/" + key[: -len("index.html")])
+    return sorted(paths)
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    uploaded: list[str]
+    deleted: list[str]
+    unchanged: int
+    invalidated: list[str]
+    invalidation_id: str | None
+
+
+def _upload_order(key: str) -> tuple[int, str]:
+    # Referenced objects first (assets, images, data), pages after, the home pages last: a
+    # reader never gets a page that points at something not uploaded yet.
+    if key.endswith(".html"):
+        return (2 if key in ("index.html", "en/index.html") else 1, key)
+    return (0, key)
+
+
+def sync_objects(
+    storage: ObjectStorage,
+    objects: Sequence[StoredObject],
+    *,
+    previous: Manifest,
+    meta: dict[str, Any],
+    cdn: Cdn | None = None,
+    force: bool = False,
+) -> SyncReport:
+    """Uploads the objects whose content changed since `previous` (all of them with `force`),
+    deletes the ones no longer published, records the new manifest, then invalidates exactly
+    the changed paths on the CDN. Objects whose inputs did not change are not even produced."""
+    wanted = {obj.key: obj for obj in objects}
+    if MANIFEST_KEY in wanted:
+        raise ValueError(f"{MANIFEST_KEY} is reserved for the manifest")
+    content = {k: v for k, v in previous.content.items() if k in wanted}
+    changed: list[tuple[StoredObject, bytes]] = []
+    for obj in objects:
+        if not force and previous.objects.get(obj.key) == obj.fingerprint and obj.key in content:
+            continue
+        body = obj.content()
+        content_hash = _headers_hash(obj, hashlib.sha256(body).hexdigest())
+        if force or previous.content.get(obj.key) != content_hash:
+            changed.append((obj, body))
+        content[obj.key] = content_hash
+    changed.sort(key=lambda item: _upload_order(item[0].key))
+    removed = sorted(set(previous.objects) - set(wanted))
+
+    def upload(item: tuple[StoredObject, bytes]) -> None:
+        obj, body = item
+        storage.put(
+            obj.key,
+            obj.finish(body),
+            content_type=obj.content_type,
+            cache_control=obj.cache_control,
+        )
+
+    workers = max(1, int(getattr(storage, "concurrency", 1)))
+    if workers == 1 or len(changed) < 2:
+        for item in changed:
+            upload(item)
+    else:
+        # ordered groups: every referenced object is stored before any page that links to it
+        for group in (0, 1, 2):
+            batch = [item for item in changed if _upload_order(item[0].key)[0] == group]
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                list(pool.map(upload, batch))  # list(): re-raises the first failure
+    if removed:
+        storage.delete(removed)
+    manifest = Manifest({k: o.fingerprint for k, o in wanted.items()}, content, meta)
+    storage.put(
+        MANIFEST_KEY, manifest.to_json(), content_type="application/json", cache_control="no-store"
+    )
+    changed_keys = [obj.key for obj, _ in changed]
+    paths = cdn_paths(changed_keys + removed)
+    if len(paths) > MAX_INVALIDATION_PATHS:
+        paths = ["/*"]
+    invalidation_id = cdn.invalidate(paths) if cdn is not None and paths else None
+    return SyncReport(
+        uploaded=changed_keys,
+        deleted=removed,
+        unchanged=len(objects) - len(changed),
+        invalidated=paths if cdn is not None else [],
+        invalidation_id=invalidation_id,
+    )

@@ -1,0 +1,1 @@
+"""The public schedule site: schedule document, rendering, calendar feeds, publishing."""

@@ -1,0 +1,198 @@
+"""The schedule document: the one data structure behind every page, feed and `schedule.json`.
+
+Built from a database snapshot by pure functions, so the pages, the calendar feeds and the JSON
+the pages poll can never disagree. Times are shown in the venue's zone (ISO 8601 with offset).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from fpv.db import Row
+
+LANGS = ("ru", "en")
+_USERNAME = re.compile(r"^[A-Za-z0-9_]{3,64}$")
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    bot_username: str = "fpv_training_bot"
+    public_base_url: str = ""  # absolute links in the calendar feeds; "" = leave them out
+    poll_seconds: int = 10  # how often open pages poll schedule.json
+    home_limit: int = 30  # trainings listed on the home page
+
+    def __post_init__(self) -> None:
+        if not _USERNAME.fullmatch(self.bot_username):
+            raise ValueError(
+                f"TELEGRAM_BOT_USERNAME {self.bot_username!r} is not a Telegram username"
+            )
+        if not 2 <= self.poll_seconds <= 600:
+            raise ValueError("poll_seconds must be between 2 and 600")
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> SiteConfig:
+        return cls(
+            bot_username=str(settings.telegram_bot_username).lstrip("@"),
+            public_base_url=(settings.public_base_url or "").rstrip("/"),
+        )
+
+    @property
+    def bot_url(self) -> str:
+        return f"https://t.me/{self.bot_username}"
+
+    def signup_url(self, training_id: int) -> str:
+        return f"{self.bot_url}?start=training_{training_id}"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the database says at one instant (one repeatable-read transaction)."""
+
+    cities: list[Row]
+    venues: list[Row]
+    trainings: list[Row]
+    channels: dict[int, list[Row]] = field(default_factory=dict)
+
+
+def page_url(kind: str, slug: str, lang: str) -> str:
+    prefix = "" if lang == "ru" else f"/{lang}"
+    if kind == "home":
+        return f"{prefix}/"
+    return f"{prefix}/{kind}/{slug}.html"
+
+
+def page_key(url: str) -> str:
+    """Storage key of a page URL (a folder URL is its index.html)."""
+    key = url.lstrip("/")
+    return key + "index.html" if key == "" or key.endswith("/") else key
+
+
+def calendar_url(kind: str, slug: str = "") -> str:
+    return "/calendar/all.ics" if kind == "all" else f"/calendar/{kind}/{slug}.ics"
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        # A venue with a broken zone must not take the whole site down: show UTC, visibly.
+        return ZoneInfo("UTC")
+
+
+def _offset(moment: datetime) -> str:
+    raw = moment.strftime("%z")  # +0300
+    return f"{raw[:3]}:{raw[3:]}"
+
+
+def map_urls(latitude: float | None, longitude: float | None, address: str) -> dict[str, str]:
+    """Yandex Maps for the Russian page, OpenStreetMap for the English one."""
+    if latitude is not None and longitude is not None:
+        lat, lon = f"{latitude:.6f}", f"{longitude:.6f}"
+        return {
+            "ru": f"https://yandex.ru/maps/?pt={lon},{lat}&z=16&l=map",
+            "en": f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=16/{lat}/{lon}",
+        }
+    text = quote(address, safe="")
+    return {
+        "ru": f"https://yandex.ru/maps/?text={text}",
+        "en": f"https://www.openstreetmap.org/search?query={text}",
+    }
+
+
+def schedule_document(snapshot: Snapshot, config: SiteConfig, *, now: datetime) -> dict[str, Any]:
+    """The schedule as published (`generated_at` is added when it is uploaded)."""
+    city_by_id = {c["id"]: c for c in snapshot.cities}
+    venue_by_id = {v["id"]: v for v in snapshot.venues}
+    trainings: list[dict[str, Any]] = []
+    per_city: dict[str, int] = {}
+    per_venue: dict[str, int] = {}
+    for row in snapshot.trainings:
+        venue = venue_by_id.get(row["venue_id"])
+        if venue is None:
+            continue
+        city = city_by_id[venue["city_id"]]
+        zone = _zone(venue["time_zone"])
+        starts = row["starts_at"].astimezone(zone)
+        ends = row["ends_at"].astimezone(zone)
+        seats_left = max(0, row["capacity"] - row["seats_taken"])
+        channels = [
+            {
+                "heat": ch["heat"],
+                "mhz": ch["channel_mhz"],
+                "label": ch["channel_label"] or "",
+                "pilot": ch["public_nickname"],
+            }
+            for ch in snapshot.channels.get(row["id"], [])
+        ]
+        trainings.append(
+            {
+                "id": row["public_id"],
+                "number": row["id"],
+                "title": row["title"],
+                "track_type": row["track_type"],
+                "status": row["status"],
+                "started": row["starts_at"] <= now,
+                "starts_at": starts.isoformat(),
+                "ends_at": ends.isoformat(),
+                "time_zone": venue["time_zone"],
+                "utc_offset": _offset(starts),
+                "venue": venue["slug"],
+                "city": city["slug"],
+                "price_kopecks": row["price_kopecks"],
+                "capacity": row["capacity"],
+                "seats_taken": row["seats_taken"],
+                "seats_left": seats_left,
+                "notes": row["notes"] or "",
+                "updated_at": row["updated_at"].astimezone(ZoneInfo("UTC")).isoformat(),
+                "channels": channels,
+                "signup_url": config.signup_url(row["id"]),
+                "url": {lang: page_url("training", row["public_id"], lang) for lang in LANGS},
+            }
+        )
+        per_city[city["slug"]] = per_city.get(city["slug"], 0) + 1
+        per_venue[venue["slug"]] = per_venue.get(venue["slug"], 0) + 1
+    cities = [
+        {
+            "slug": c["slug"],
+            "name": {"ru": c["name_ru"], "en": c["name_en"]},
+            "trainings": per_city.get(c["slug"], 0),
+            "url": {lang: page_url("city", c["slug"], lang) for lang in LANGS},
+            "calendar": calendar_url("city", c["slug"]),
+        }
+        for c in snapshot.cities
+    ]
+    venues = []
+    for v in snapshot.venues:
+        zone = _zone(v["time_zone"])
+        venues.append(
+            {
+                "slug": v["slug"],
+                "city": city_by_id[v["city_id"]]["slug"],
+                "name": v["name"],
+                "address": v["address"] or "",
+                "latitude": v["latitude"],
+                "longitude": v["longitude"],
+                "time_zone": v["time_zone"],
+                "utc_offset": _offset(now.astimezone(zone)),
+                "min_mhz": v["min_mhz"],
+                "max_mhz": v["max_mhz"],
+                "trainings": per_venue.get(v["slug"], 0),
+                "map_url": map_urls(v["latitude"], v["longitude"], v["address"] or v["name"]),
+                "url": {lang: page_url("venue", v["slug"], lang) for lang in LANGS},
+                "calendar": calendar_url("venue", v["slug"]),
+            }
+        )
+    return {
+        "version": 1,
+        "poll_seconds": config.poll_seconds,
+        "bot_url": config.bot_url,
+        "calendar": calendar_url("all"),
+        "cities": cities,
+        "venues": venues,
+        "trainings": trainings,
+    }

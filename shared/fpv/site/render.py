@@ -1,0 +1,380 @@
+"""Renders the schedule document into the objects of the site: pages (ru + en), schedule.json,
+calendar feeds, QR codes and the content-hashed CSS/JS assets.
+
+Every object is a pure function of (document, config, code). Its digest is the hash of exactly
+the data it is rendered from plus the code version (`render_version`), and its bytes are only
+produced when the publisher has to upload it: after one sign-up only the handful of pages that
+show that training are rendered at all. The "last updated" stamp is outside the digests (it is
+written in at upload), so an unchanged page is not re-uploaded just because the clock moved.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+from urllib.parse import quote
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from fpv.ports.storage import StoredObject
+from fpv.site.calendar import calendar_feeds
+from fpv.site.format import price_text, track_text, when_text
+from fpv.site.model import LANGS, SiteConfig, page_key, page_url
+from fpv.site.qr import qr_digest, qr_svg
+from fpv.texts import catalogue, t
+
+UPDATED_PLACEHOLDER = "<!--fpv:updated-->"  # user text can never produce it: "<" is escaped
+
+CACHE = {
+    # Pages: browsers re-check after a minute (open pages poll schedule.json anyway); CloudFront
+    # keeps them for a day and is invalidated on every change.
+    "html": "public, max-age=60, s-maxage=86400",
+    # Polled by open pages: always revalidated (ETag), at most 5 s stale at the edge.
+    "json": "public, max-age=0, s-maxage=5, must-revalidate",
+    "ics": "public, max-age=900, s-maxage=3600",
+    "svg": "public, max-age=86400",
+    # Content-hashed file names: a changed asset is a new URL.
+    "asset": "public, max-age=31536000, immutable",
+}
+CONTENT_TYPE = {
+    "html": "text/html; charset=utf-8",
+    "json": "application/json; charset=utf-8",
+    "ics": "text/calendar; charset=utf-8",
+    "svg": "image/svg+xml",
+    "css": "text/css; charset=utf-8",
+    "js": "text/javascript; charset=utf-8",
+}
+
+_env = Environment(
+    loader=PackageLoader("fpv.site", "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    auto_reload=False,
+)
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _data_digest(*parts: Any) -> str:
+    return _sha(json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str).encode())
+
+
+@lru_cache(maxsize=1)
+def assets() -> dict[str, tuple[str, bytes]]:
+    """kind → (content-hashed key, bytes) of the site's own CSS and JS."""
+    found = {}
+    for name, kind in (("site.css", "css"), ("site.js", "js")):
+        data = resources.files("fpv.site").joinpath("assets", name).read_bytes()
+        stem = name.rsplit(".", 1)[0]
+        found[kind] = (f"assets/{stem}.{_sha(data)[:12]}.{kind}", data)
+    return found
+
+
+@lru_cache(maxsize=8)
+def render_version(config: SiteConfig) -> str:
+    """Identity of everything that renders besides the data: templates, assets, this package's
+    modules, the texts and the config. A deploy that changes any of them re-renders."""
+    digest = hashlib.sha256()
+    package = resources.files("fpv.site")
+    for folder in (package, package.joinpath("templates"), package.joinpath("assets")):
+        for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+            if entry.is_file() and entry.name.rsplit(".", 1)[-1] in ("py", "j2", "css", "js"):
+                digest.update(entry.name.encode() + b"\0" + entry.read_bytes())
+    digest.update(json.dumps(catalogue(), sort_keys=True).encode())
+    digest.update(repr(config).encode())
+    return digest.hexdigest()
+
+
+def stable_json(doc: dict[str, Any]) -> bytes:
+    """schedule.json without its stamp; "<" ">" "&" escaped so the JSON is inert anywhere."""
+    text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").encode()
+
+
+def stamp_json(stable: bytes, stamp: str) -> bytes:
+    return b'{"generated_at":' + json.dumps(stamp).encode() + b"," + stable[1:]
+
+
+def stamp_html(moment: datetime) -> str:
+    utc = moment.astimezone(UTC)
+    iso = utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f'<time data-updated datetime="{iso}">{utc.strftime("%d.%m.%Y %H:%M")} UTC</time>'
+
+
+def qr_key(training: dict[str, Any]) -> str:
+    return f"qr/training-{training['number']}.svg"
+
+
+def _alt(kind: str, slug: str) -> dict[str, str]:
+    return {lang: page_url(kind, slug, lang) for lang in LANGS}
+
+
+class _Language:
+    """Rendering in one language; fragments shared by many pages are rendered once per build."""
+
+    def __init__(self, lang: str, site: _Site) -> None:
+        self.lang = lang
+        self.site = site
+        self.texts = {k: v.get(lang) or v["ru"] for k, v in catalogue().items()}
+        self.macros = _env.get_template("macros.html.j2").module
+        self._items: dict[str, Markup] = {}
+        self._calendars: dict[str, Markup] = {}
+        self._signup_bot: Markup | None = None
+
+    def text(self, key: str, **values: Any) -> str:
+        return t(key, self.lang, **values)
+
+    def base(self, alt: dict[str, str]) -> dict[str, Any]:
+        config = self.site.config
+        return {
+            "lang": self.lang,
+            "other": "en" if self.lang == "ru" else "ru",
+            "alt": alt,
+            "T": self.texts,
+            "_": self.text,
+            "text_in": lambda language, key: t(key, language),
+            "assets": self.site.asset_urls,
+            "home_url": page_url("home", "", self.lang),
+            "poll_seconds": config.poll_seconds,
+        }
+
+    def view(self, tr: dict[str, Any]) -> dict[str, str]:
+        """The training's display strings in this language."""
+        venue = self.site.venues[tr["venue"]]
+        return {
+            "url": tr["url"][self.lang],
+            "when": when_text(tr["starts_at"], tr["ends_at"], self.lang),
+            "zone": self.text("site.time.zone", zone=tr["time_zone"], offset=tr["utc_offset"]),
+            "price": price_text(tr["price_kopecks"], self.lang),
+            "track": track_text(tr["track_type"], self.lang),
+            "seats_of": self.text("site.training.seats_of", capacity=tr["capacity"]),
+            "city_name": self.site.cities[tr["city"]]["name"][self.lang],
+            "venue_name": venue["name"],
+            "venue_url": venue["url"][self.lang],
+        }
+
+    def items(self, trainings: list[dict[str, Any]]) -> Markup:
+        parts = []
+        for tr in trainings:
+            item = self._items.get(tr["id"])
+            if item is None:
+                item = self._items[tr["id"]] = self.macros.training_item(
+                    tr, self.view(tr), self.texts
+                )
+            parts.append(item)
+        return Markup("\n").join(parts)
+
+    def calendar(self, feed: str) -> Markup:
+        block = self._calendars.get(feed)
+        if block is None:
+            google = self.site.google_calendar(feed)
+            block = self._calendars[feed] = self.macros.calendar(self.texts, feed, google)
+        return block
+
+    def signup_bot(self) -> Markup:
+        if self._signup_bot is None:
+            self._signup_bot = self.macros.signup(
+                self.texts, self.site.config.bot_url, self.texts["site.signup.bot"], "/qr/bot.svg"
+            )
+        return self._signup_bot
+
+
+class _Site:
+    def __init__(self, doc: dict[str, Any], config: SiteConfig) -> None:
+        self.doc = doc
+        self.config = config
+        self.version = render_version(config)
+        self.cities = {c["slug"]: c for c in doc["cities"]}
+        self.venues = {v["slug"]: v for v in doc["venues"]}
+        self.asset_urls = {kind: f"/{key}" for kind, (key, _) in assets().items()}
+        self.langs = {lang: _Language(lang, self) for lang in LANGS}
+        # digests of the parts pages are made of, computed once per build
+        self.tr_digest = {tr["id"]: _data_digest(tr) for tr in doc["trainings"]}
+        self.places_digest = _data_digest(doc["cities"], doc["venues"])
+
+    def google_calendar(self, feed: str) -> str:
+        base = self.config.public_base_url
+        if not base:
+            return feed  # the page's script makes it absolute from where it is served
+        host = base.split("://", 1)[-1]
+        return "https://calendar.google.com/calendar/render?cid=" + quote(
+            f"webcal://{host}{feed}", safe=""
+        )
+
+    def digest(self, key: str, *parts: Any) -> str:
+        return _data_digest(self.version, key, *parts)
+
+
+def _page(key: str, digest: str, render: Callable[[], str], stamp: str) -> StoredObject:
+    stamp_bytes = stamp.encode()
+    return StoredObject(
+        key=key,
+        content_type=CONTENT_TYPE["html"],
+        cache_control=CACHE["html"],
+        digest=digest,
+        content=lambda: render().encode(),
+        finish=lambda body: body.replace(UPDATED_PLACEHOLDER.encode(), stamp_bytes),
+    )
+
+
+def _static(
+    key: str,
+    kind: str,
+    digest: str,
+    content: Callable[[], bytes],
+    cache: str,
+    finish: Callable[[bytes], bytes] | None = None,
+) -> StoredObject:
+    if finish is None:
+        return StoredObject(key, CONTENT_TYPE[kind], cache, digest, content)
+    return StoredObject(key, CONTENT_TYPE[kind], cache, digest, content, finish)
+
+
+def _home(site: _Site, lang: str, stamp: str) -> StoredObject:
+    doc, config, language = site.doc, site.config, site.langs[lang]
+    shown = doc["trainings"][: config.home_limit]
+    more = len(doc["trainings"]) > config.home_limit
+
+    def render() -> str:
+        return _env.get_template("home.html.j2").render(
+            language.base(_alt("home", "")),
+            trainings_html=language.items(shown),
+            more=more,
+            city_list=doc["cities"],
+            signup_html=language.signup_bot(),
+            calendar_html=language.calendar(doc["calendar"]),
+        )
+
+    key = page_key(page_url("home", "", lang))
+    digest = site.digest(key, site.places_digest, [site.tr_digest[t["id"]] for t in shown], more)
+    return _page(key, digest, render, stamp)
+
+
+def _city(site: _Site, lang: str, city: dict[str, Any], trainings: list, stamp: str):
+    language = site.langs[lang]
+    venues = [v for v in site.doc["venues"] if v["city"] == city["slug"]]
+
+    def render() -> str:
+        return _env.get_template("city.html.j2").render(
+            language.base(_alt("city", city["slug"])),
+            city=city,
+            city_venues=venues,
+            trainings_html=language.items(trainings),
+            signup_html=language.signup_bot(),
+            calendar_html=language.calendar(city["calendar"]),
+        )
+
+    key = page_key(city["url"][lang])
+    digest = site.digest(key, site.places_digest, [site.tr_digest[t["id"]] for t in trainings])
+    return _page(key, digest, render, stamp)
+
+
+def _venue(site: _Site, lang: str, venue: dict[str, Any], trainings: list, stamp: str):
+    language = site.langs[lang]
+    city = site.cities[venue["city"]]
+
+    def render() -> str:
+        return _env.get_template("venue.html.j2").render(
+            language.base(_alt("venue", venue["slug"])),
+            venue=venue,
+            city=city,
+            trainings_html=language.items(trainings),
+            signup_html=language.signup_bot(),
+            calendar_html=language.calendar(venue["calendar"]),
+        )
+
+    key = page_key(venue["url"][lang])
+    digest = site.digest(key, site.places_digest, [site.tr_digest[t["id"]] for t in trainings])
+    return _page(key, digest, render, stamp)
+
+
+def _training(site: _Site, lang: str, tr: dict[str, Any], stamp: str) -> StoredObject:
+    language = site.langs[lang]
+    venue, city = site.venues[tr["venue"]], site.cities[tr["city"]]
+    open_for_signup = tr["status"] != "cancelled" and not tr["started"]
+
+    def render() -> str:
+        signup = ""
+        if open_for_signup:
+            signup = language.macros.signup(
+                language.texts,
+                tr["signup_url"],
+                language.texts["site.signup.training"],
+                "/" + qr_key(tr),
+            )
+        return _env.get_template("training.html.j2").render(
+            language.base(tr["url"]),
+            tr=tr,
+            v=language.view(tr),
+            venue=venue,
+            city=city,
+            signup_html=signup,
+            calendar_html=language.calendar(venue["calendar"]),
+        )
+
+    key = page_key(tr["url"][lang])
+    # only what the page shows of its venue and city: a new training elsewhere at the venue
+    # changes the venue's counters, not this page
+    shown_venue = {k: venue[k] for k in ("name", "address", "url", "map_url", "calendar")}
+    digest = site.digest(key, site.tr_digest[tr["id"]], shown_venue, city["name"], city["url"])
+    return _page(key, digest, render, stamp)
+
+
+def render_site(doc: dict[str, Any], config: SiteConfig, *, now: datetime) -> list[StoredObject]:
+    """All objects of the site for this document (bodies produced lazily)."""
+    site = _Site(doc, config)
+    stamp = stamp_html(now)
+    objects: list[StoredObject] = [
+        _static(key, kind, _sha(data), lambda data=data: data, CACHE["asset"])
+        for kind, (key, data) in assets().items()
+    ]
+
+    def qr(key: str, url: str) -> None:
+        objects.append(_static(key, "svg", qr_digest(url), lambda: qr_svg(url), CACHE["svg"]))
+
+    qr("qr/bot.svg", config.bot_url)
+    by_city: dict[str, list[dict[str, Any]]] = {}
+    by_venue: dict[str, list[dict[str, Any]]] = {}
+    for tr in doc["trainings"]:
+        by_city.setdefault(tr["city"], []).append(tr)
+        by_venue.setdefault(tr["venue"], []).append(tr)
+        if tr["status"] != "cancelled" and not tr["started"]:
+            qr(qr_key(tr), tr["signup_url"])
+    for lang in LANGS:
+        objects.append(_home(site, lang, stamp))
+        objects += [_city(site, lang, c, by_city.get(c["slug"], []), stamp) for c in doc["cities"]]
+        objects += [
+            _venue(site, lang, v, by_venue.get(v["slug"], []), stamp) for v in doc["venues"]
+        ]
+        objects += [_training(site, lang, tr, stamp) for tr in doc["trainings"]]
+
+    def not_found() -> str:
+        return _env.get_template("404.html.j2").render(site.langs["ru"].base(_alt("home", "")))
+
+    objects.append(_page("404.html", site.digest("404.html"), not_found, stamp))
+
+    stable = stable_json(doc)
+    generated = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    objects.append(
+        _static(
+            "schedule.json",
+            "json",
+            _sha(stable),
+            lambda: stable,
+            CACHE["json"],
+            finish=lambda body: stamp_json(body, generated),
+        )
+    )
+    for key, ics in calendar_feeds(doc, config, year=now.year).items():
+        objects.append(_static(key, "ics", _sha(ics), lambda ics=ics: ics, CACHE["ics"]))
+    return objects
