@@ -56,6 +56,11 @@ def platform(
             os.environ["DATABASE_URL"] = stack.enter_context(embedded_postgres(data_dir / "pgdata"))
             log.info("embedded PostgreSQL on %s", data_dir / "pgdata")
         os.environ.setdefault("SITE_DIR", str(data_dir / "site"))
+        sandbox_routes = []
+        if not os.environ.get("TELEGRAM_BOT_TOKEN"):  # no bot: chat with it at /dev/chat
+            from fpv.bot.sandbox import start_sandbox
+
+            sandbox_routes = start_sandbox(stack)
         get_settings.cache_clear()
         settings = get_settings()
         db: Database = runtime.database(settings)
@@ -69,17 +74,34 @@ def platform(
 
         invoker = FunctionInvoker()
         bus = runtime.event_bus(settings)
+        deliveries: list[threading.Thread] = []
         if isinstance(bus, InProcessEventBus):
+
+            def invoke_target(rule: EventRule, event: dict[str, Any]) -> None:
+                try:
+                    invoker.invoke(rule.function, event)
+                except Exception:  # as EventBridge: the target failed, the publisher never knows
+                    log.exception("event target %s failed", rule.name)
 
             def deliver(event: dict[str, Any]) -> None:
                 for rule in template.event_rules:
                     if _rule_matches(rule, event):
                         # EventBridge delivers asynchronously: the publisher never waits.
-                        threading.Thread(
-                            target=invoker.invoke, args=(rule.function, event), daemon=True
-                        ).start()
+                        thread = threading.Thread(
+                            target=invoke_target, args=(rule, event), daemon=True
+                        )
+                        deliveries.append(thread)
+                        thread.start()
 
             bus.subscribe(deliver)
+
+            def wait_for_deliveries() -> None:
+                for thread in deliveries:
+                    thread.join(timeout=30)
+
+            # On exit (last in, first out): stop delivering, then let deliveries finish.
+            stack.callback(wait_for_deliveries)
+            stack.callback(bus.unsubscribe, deliver)
 
         if schedules:
 
@@ -91,7 +113,11 @@ def platform(
             stack.callback(scheduler.stop)
         stack.callback(db.close)
         yield LocalGateway(
-            template, site_dir=site_dir, admin_dir=root / "static_site" / "admin", invoker=invoker
+            template,
+            site_dir=site_dir,
+            admin_dir=root / "static_site" / "admin",
+            invoker=invoker,
+            extra_routes=sandbox_routes,
         )
 
 
@@ -106,9 +132,10 @@ def serve(
     root = project_root()
     logging.getLogger("pgserver").setLevel(logging.WARNING)
     data_dir = data_dir or root / ".fpv"
+    chat = "" if os.environ.get("TELEGRAM_BOT_TOKEN") else ", bot chat: /dev/chat"
     with platform(root, data_dir=data_dir, template_path=template_path) as gateway:
         print(
-            f"FPV platform on http://{host}:{port}/  (admin: /admin/, health: /api/health)",
+            f"FPV platform on http://{host}:{port}/  (admin: /admin/, health: /api/health{chat})",
             flush=True,
         )
         uvicorn.run(gateway, host=host, port=port, log_level="info", lifespan="off")

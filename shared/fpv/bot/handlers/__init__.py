@@ -1,0 +1,1 @@
+"""Bot handlers, one module per part of the pilot's journey."""

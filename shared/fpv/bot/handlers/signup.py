@@ -1,0 +1,268 @@
+"""A training's card, signing up (automatic or chosen channel), the waitlist."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+
+from fpv.bot import keyboards, payments_seam, render
+from fpv.bot.callbacks import Callback
+from fpv.bot.deps import BotDeps, deps_of
+from fpv.bot.handlers.common import (
+    Context,
+    lang_of,
+    load_pilot,
+    reply,
+    require_pilot,
+    toast,
+    user_id,
+)
+from fpv.bot.keyboards import button, markup
+from fpv.dal import bot as bot_dal
+from fpv.dal import catalog
+from fpv.db import Row
+from fpv.registrations import (
+    AlreadyRegistered,
+    ChannelUnavailable,
+    PilotNotFound,
+    RegistrationError,
+    SignUpResult,
+    TrainingClosed,
+    TrainingNotFound,
+    channel_choices,
+    sign_up,
+)
+from fpv.texts import t
+
+MAX_CHANNEL_BUTTONS = 12
+
+
+def open_training(deps: BotDeps, training_id: int) -> Row | None:
+    """The training if pilots can still sign up for it (scheduled, not started)."""
+    with deps.db.transaction(readonly=True) as tx:
+        row = catalog.training(tx, training_id)
+    if row is None or row["status"] != "scheduled" or row["starts_at"] <= deps.now():
+        return None
+    return row
+
+
+async def stale_training(update: Update, context: Context, lang: str) -> None:
+    await reply(
+        update,
+        context,
+        t("bot.training.gone", lang),
+        markup([[button(t("bot.btn.trainings", lang), "cities", 0)]]),
+        edit=update.callback_query is not None,
+    )
+
+
+def _channels_line(taken: list[dict[str, Any]], lang: str) -> str:
+    if not taken:
+        return t("bot.training.no_channels_taken", lang)
+    parts = []
+    for ch in taken:
+        part = f"{ch['channel_label'] or '?'} {ch['channel_mhz']}"
+        if ch.get("public_nickname"):
+            part += f" ({ch['public_nickname']})"
+        parts.append(part)
+    return ", ".join(parts)
+
+
+def _status_line(reg: Row, training: Row, lang: str) -> str:
+    if reg["status"] == "waitlisted":
+        return t("bot.training.you_waitlisted", lang)
+    if reg["status"] == "pending_payment":
+        return t(
+            "bot.training.you_held",
+            lang,
+            channel=render.channel(reg["channel_label"], reg["channel_mhz"], lang),
+            until=render.clock(reg["hold_expires_at"], training["time_zone"]),
+        )
+    return t(
+        "bot.training.you_confirmed",
+        lang,
+        channel=render.channel(reg["channel_label"], reg["channel_mhz"], lang),
+    )
+
+
+async def show_training(
+    update: Update,
+    context: Context,
+    training_id: int,
+    *,
+    pilot: Row | None = None,
+    edit: bool = False,
+) -> None:
+    deps = deps_of(context)
+    telegram_id = user_id(update)
+    pilot = pilot or load_pilot(deps, telegram_id)
+    lang = lang_of(update, deps, pilot)
+    training = open_training(deps, training_id)
+    if training is None:
+        await stale_training(update, context, lang)
+        return
+    with deps.db.transaction(readonly=True) as tx:
+        taken = catalog.taken_channels(tx, [training_id])[training_id]
+        reg = bot_dal.pilot_registration(tx, telegram_id, training_id) if pilot else None
+        waiting = bot_dal.waitlist_length(tx, training_id)
+    text = t(
+        "bot.training.card",
+        lang,
+        title=training["title"],
+        venue=training["venue_name"],
+        address=training["venue_address"] or "—",
+        city=render.city_name(
+            {"name_ru": training["city_name_ru"], "name_en": training["city_name_en"]}, lang
+        ),
+        when=render.when(training["starts_at"], training["time_zone"], lang),
+        zone=training["time_zone"],
+        track=render.track(training["track_type"], lang),
+        price=render.price(training["price_kopecks"], lang),
+        left=training["seats_left"],
+        capacity=training["capacity"],
+        channels=_channels_line(taken, lang),
+    )
+    if waiting:
+        text += "\n" + t("bot.training.waitlist_size", lang, count=waiting)
+    rows = []
+    if reg is not None:
+        text += "\n\n" + _status_line(reg, training, lang)
+        rows.append([button(t("bot.btn.my", lang), "my")])
+    elif training["seats_left"] > 0:
+        rows.append([button(t("bot.btn.sign_up_auto", lang), "su", training_id, 0)])
+        rows.append([button(t("bot.btn.pick_channel", lang), "chs", training_id)])
+    else:
+        rows.append([button(t("bot.btn.join_waitlist", lang), "su", training_id, 0)])
+    rows.append(keyboards.back(lang, "venue", training["venue_id"], 0))
+    await reply(update, context, text, markup(rows), edit=edit)
+
+
+async def training_card(update: Update, context: Context, cb: Callback) -> None:
+    await toast(update)
+    await show_training(update, context, cb.int_arg(0), edit=True)
+
+
+async def _error(update: Update, context: Context, exc: RegistrationError, lang: str, tid: int):
+    if isinstance(exc, TrainingNotFound | TrainingClosed):
+        await stale_training(update, context, lang)
+    elif isinstance(exc, AlreadyRegistered):
+        await reply(
+            update,
+            context,
+            t("bot.signup.already", lang),
+            markup([[button(t("bot.btn.my", lang), "my")]]),
+        )
+    elif isinstance(exc, ChannelUnavailable):
+        await reply(
+            update,
+            context,
+            t("bot.signup.channel_taken", lang),
+            markup(
+                [
+                    [button(t("bot.btn.pick_channel", lang), "chs", tid)],
+                    [button(t("bot.btn.sign_up_auto", lang), "su", tid, 0)],
+                ]
+            ),
+        )
+    elif isinstance(exc, PilotNotFound):  # deleted between checks: start over
+        await reply(update, context, t("bot.signup.no_profile", lang))
+    else:
+        await reply(update, context, t("bot.signup.failed", lang))
+
+
+async def do_sign_up(update: Update, context: Context, cb: Callback) -> None:
+    training_id, mhz = cb.int_arg(0), cb.int_arg(1)
+    pilot = await require_pilot(update, context, training_id)
+    if pilot is None:
+        return
+    deps = deps_of(context)
+    lang = pilot["language"]
+    await toast(update)
+    if not pilot["nickname"]:
+        from fpv.bot.handlers.profile import ask_nickname
+
+        await ask_nickname(update, context, lang, training_id, True)
+        return
+    try:
+        result = sign_up(
+            deps.db,
+            deps.bus,
+            training_id=training_id,
+            telegram_id=pilot["telegram_id"],
+            channel_mhz=mhz or None,
+            hold_minutes=deps.hold_minutes,
+            now=deps.now(),
+        )
+    except RegistrationError as exc:
+        await _error(update, context, exc, lang, training_id)
+        return
+    await announce(update, context, result, lang)
+
+
+async def announce(update: Update, context: Context, result: SignUpResult, lang: str) -> None:
+    deps = deps_of(context)
+    with deps.db.transaction(readonly=True) as tx:
+        training = catalog.training(tx, result.training_id)
+    assert training is not None
+    values = {
+        "title": training["title"],
+        "when": render.when(training["starts_at"], training["time_zone"], lang),
+        "venue": training["venue_name"],
+        "channel": render.channel(result.channel_label, result.channel_mhz, lang),
+        "price": render.price(result.price_kopecks, lang),
+    }
+    menu = markup([[button(t("bot.btn.my", lang), "my"), button(t("bot.btn.menu", lang), "menu")]])
+    if result.status == "confirmed":
+        await reply(update, context, t("bot.signup.confirmed", lang, **values), menu)
+    elif result.status == "pending_payment":
+        assert result.hold_expires_at is not None
+        until = render.clock(result.hold_expires_at, training["time_zone"])
+        await reply(update, context, t("bot.signup.held", lang, until=until, **values), menu)
+        await payments_seam.send_invoice(context.bot, result, lang)
+    else:
+        await reply(
+            update,
+            context,
+            t("bot.signup.waitlisted", lang, position=result.waitlist_position or "?", **values),
+            menu,
+        )
+
+
+async def pick_channel(update: Update, context: Context, cb: Callback) -> None:
+    training_id = cb.int_arg(0)
+    pilot = await require_pilot(update, context, training_id)
+    if pilot is None:
+        return
+    deps = deps_of(context)
+    lang = pilot["language"]
+    await toast(update)
+    training = open_training(deps, training_id)
+    if training is None:
+        await stale_training(update, context, lang)
+        return
+    if training["seats_left"] <= 0:
+        await show_training(update, context, training_id, pilot=pilot, edit=True)
+        return
+    try:
+        choices = channel_choices(
+            deps.db, training_id=training_id, telegram_id=pilot["telegram_id"]
+        )
+    except (TrainingNotFound, PilotNotFound):
+        await stale_training(update, context, lang)
+        return
+    rows = [
+        [button(choice_label(c.label, c.mhz, c.rating, c.min_spacing), "su", training_id, c.mhz)]
+        for c in choices[:MAX_CHANNEL_BUTTONS]
+    ]
+    text = t("bot.channels.text", lang) if choices else t("bot.channels.none", lang)
+    rows.append([button(t("bot.btn.sign_up_auto", lang), "su", training_id, 0)])
+    rows.append(keyboards.back(lang, "tr", training_id))
+    await reply(update, context, text, markup(rows), edit=True)
+
+
+def choice_label(label: str, mhz: int, rating: int, spacing: float | None) -> str:
+    """'R3 5732 · ★100 · ↔37': the group's IMD rating and its smallest channel gap (MHz) if
+    the pilot takes this channel."""
+    gap = "—" if spacing is None else str(round(spacing))
+    return f"{label} {mhz} · ★{rating} · ↔{gap}"
