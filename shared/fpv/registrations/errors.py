@@ -1,28 +1,26 @@
-"""What can go wrong when signing up or cancelling; each carries a text key for the pilot."""
+"""What can go wrong when signing up or cancelling (callers word it for the pilot)."""
 
 from __future__ import annotations
 
 
 class RegistrationError(Exception):
-    text_key = "registration.error.generic"
+    """Base of every refusal below."""
 
 
 class PilotNotFound(RegistrationError):
-    text_key = "registration.error.no_profile"
+    """No pilot profile for this Telegram id (no consent yet, or deleted)."""
 
 
 class TrainingNotFound(RegistrationError):
-    text_key = "registration.error.training_gone"
+    """No such training."""
 
 
 class TrainingClosed(RegistrationError):
     """Cancelled, or already started: no sign-ups and no pilot cancellations."""
 
-    text_key = "registration.error.training_closed"
-
 
 class AlreadyRegistered(RegistrationError):
-    text_key = "registration.error.already_registered"
+    """The pilot already holds, waits for or has a seat at this training."""
 
     def __init__(self, registration_id: int, status: str) -> None:
         super().__init__(f"already registered ({status})")
@@ -33,14 +31,10 @@ class AlreadyRegistered(RegistrationError):
 class ChannelUnavailable(RegistrationError):
     """The chosen channel is taken or not allowed, or no channel fits the pilot's VTX."""
 
-    text_key = "registration.error.channel_unavailable"
-
 
 class CancelTooLate(RegistrationError):
-    text_key = "registration.error.cancel_too_late"
+    """The venue's cancellation cut-off has passed."""
 
 
 class RegistrationNotFound(RegistrationError):
     """Unknown, not the caller's, or no longer active (already cancelled/expired)."""
-
-    text_key = "registration.error.not_found"
