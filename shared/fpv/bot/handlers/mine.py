@@ -8,7 +8,6 @@ from telegram import Update
 
 from fpv.bot import keyboards, payments_seam, render
 from fpv.bot.callbacks import Callback
-from fpv.bot.channel_change import change_channel
 from fpv.bot.deps import deps_of
 from fpv.bot.handlers.common import Context, reply, require_pilot, toast
 from fpv.bot.handlers.signup import MAX_CHANNEL_BUTTONS, choice_label
@@ -21,6 +20,7 @@ from fpv.registrations import (
     RegistrationError,
     RegistrationNotFound,
     TrainingClosed,
+    change_channel,
     channel_choices,
     my_registrations,
 )
