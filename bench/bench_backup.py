@@ -14,67 +14,21 @@ else the embedded PostgreSQL under .fpv/bench-pgdata.
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import os
 import shutil
 import subprocess
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parents[1]
+from bench.support import bench_server
+from fpv.local.databases import temporary_databases
+
 PILOTS = 10_000
 TRAININGS = 250  # 200 seats each
 SEATS_PER_PILOT = 5  # 50,000 registrations
 BUCKET = "fpv-bench-backups"
-
-
-@contextlib.contextmanager
-def _server() -> Iterator[str]:
-    url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
-    if url:
-        yield url
-        return
-    from fpv.local.embedded import embedded_postgres
-
-    with embedded_postgres(ROOT / ".fpv" / "bench-pgdata") as embedded:
-        yield embedded
-
-
-def _admin(url: str):
-    import pg8000.native
-
-    from fpv.db import ConnectionParams
-
-    p = ConnectionParams.from_url(url)
-    return pg8000.native.Connection(
-        user=p.user,
-        password=p.password,
-        host=p.host or "localhost",
-        port=p.port,
-        database=p.database,
-        unix_sock=p.unix_sock,
-    )
-
-
-@contextlib.contextmanager
-def _databases(server: str, count: int) -> Iterator[list[str]]:
-    names = [f"fpv_bench_bk_{uuid.uuid4().hex[:8]}" for _ in range(count)]
-    admin = _admin(server)
-    for name in names:
-        admin.run(f'CREATE DATABASE "{name}" TEMPLATE template0')
-    admin.close()
-    try:
-        yield [urlunsplit(urlsplit(server)._replace(path=f"/{n}")) for n in names]
-    finally:
-        admin = _admin(server)
-        for name in names:
-            admin.run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
 
 def _seed(db) -> None:
@@ -211,7 +165,14 @@ def main() -> None:
     }.items():
         os.environ.setdefault(name, value)
 
-    with _server() as server, _databases(server, 3) as (source_url, target_url, pg_target):
+    with (
+        bench_server() as server,
+        temporary_databases(server, 3, "fpv_bench_bk") as (
+            source_url,
+            target_url,
+            pg_target,
+        ),
+    ):
         source = Database(source_url)
         migrate(source)
         _, seed_s = _timed(_seed, source)

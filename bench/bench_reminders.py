@@ -19,63 +19,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parents[1]
+from bench.support import temporary_database
+
 PILOTS = 9_800
 TWICE = 200  # pilots with two trainings that day: two reminders to one chat
 REMINDERS = PILOTS + TWICE
 PER_SECOND = 25.0
-
-
-@contextlib.contextmanager
-def _server() -> Iterator[str]:
-    url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
-    if url:
-        yield url
-        return
-    from fpv.local.embedded import embedded_postgres
-
-    with embedded_postgres(ROOT / ".fpv" / "bench-pgdata") as embedded:
-        yield embedded
-
-
-def _admin(url: str):
-    import pg8000.native
-
-    from fpv.db import ConnectionParams
-
-    p = ConnectionParams.from_url(url)
-    return pg8000.native.Connection(
-        user=p.user,
-        password=p.password,
-        host=p.host or "localhost",
-        port=p.port,
-        database=p.database,
-        unix_sock=p.unix_sock,
-    )
-
-
-@contextlib.contextmanager
-def _temporary_database() -> Iterator[str]:
-    with _server() as server:
-        name = f"fpv_bench_rem_{uuid.uuid4().hex[:8]}"
-        admin = _admin(server)
-        admin.run(f'CREATE DATABASE "{name}"')
-        admin.close()
-        try:
-            yield urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
-        finally:
-            admin = _admin(server)
-            admin.run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.close()
 
 
 def _seed(db, starts_at: datetime, pilots: int = PILOTS, twice: int = TWICE) -> int:
@@ -220,7 +174,7 @@ def _pipeline_rate(base_url: str, token: str, virtual_start: datetime) -> float:
     from fpv.jobs.reminders import DeliveryPolicy
     from fpv.migrate import migrate
 
-    with _temporary_database() as url:
+    with temporary_database("fpv_bench_rem") as url:
         db = Database(url)
         migrate(db)
         n = _seed(db, virtual_start + timedelta(hours=24) - timedelta(minutes=1), 1000, 0)
@@ -242,7 +196,7 @@ def main() -> None:
     from fpv.migrate import migrate
 
     virtual_start = datetime(2030, 6, 14, 16, 0, tzinfo=UTC)
-    with _temporary_database() as url, _fake_telegram() as (base_url, token, fake):
+    with temporary_database("fpv_bench_rem") as url, _fake_telegram() as (base_url, token, fake):
         raw = asyncio.run(_raw_rate(base_url, token))
         pipeline = _pipeline_rate(base_url, token, virtual_start)
         fake.send("clear")

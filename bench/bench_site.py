@@ -16,65 +16,19 @@ else the embedded PostgreSQL under .fpv/bench-pgdata.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from bench.support import temporary_database
 
 TRAININGS = 1000
 REGISTRATIONS = 10_000
 PILOTS = 2000
 CITIES = 4
 VENUES_PER_CITY = 5
-ROOT = Path(__file__).resolve().parents[1]
-
-
-@contextlib.contextmanager
-def _server() -> Iterator[str]:
-    url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
-    if url:
-        yield url
-        return
-    from fpv.local.embedded import embedded_postgres
-
-    with embedded_postgres(ROOT / ".fpv" / "bench-pgdata") as embedded:
-        yield embedded
-
-
-def _admin(url: str):
-    import pg8000.native
-
-    from fpv.db import ConnectionParams
-
-    p = ConnectionParams.from_url(url)
-    return pg8000.native.Connection(
-        user=p.user,
-        password=p.password,
-        host=p.host or "localhost",
-        port=p.port,
-        database=p.database,
-        unix_sock=p.unix_sock,
-    )
-
-
-@contextlib.contextmanager
-def _temporary_database() -> Iterator[str]:
-    with _server() as server:
-        name = f"fpv_bench_{uuid.uuid4().hex[:10]}"
-        admin = _admin(server)
-        admin.run(f'CREATE DATABASE "{name}"')
-        admin.close()
-        try:
-            yield urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
-        finally:
-            admin = _admin(server)
-            admin.run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.close()
 
 
 def _seed(db, now: datetime) -> None:
@@ -173,7 +127,7 @@ def main() -> None:
 
     config = SiteConfig(bot_username="fpv_bench_bot", public_base_url="https://schedule.example")
     now = datetime.now(UTC)
-    with _temporary_database() as url, tempfile.TemporaryDirectory() as folder:
+    with temporary_database() as url, tempfile.TemporaryDirectory() as folder:
         db = Database(url)
         migrate(db)
         _, seeding = _timed(lambda: _seed(db, now))

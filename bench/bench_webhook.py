@@ -18,7 +18,6 @@ else the embedded PostgreSQL under .fpv/bench-pgdata.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import statistics
@@ -26,11 +25,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from bench.support import temporary_database
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "bench-webhook-secret"
@@ -99,48 +98,6 @@ def cold_start() -> None:
 # --- warm throughput -------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _server() -> Iterator[str]:
-    url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
-    if url:
-        yield url
-        return
-    from fpv.local.embedded import embedded_postgres
-
-    with embedded_postgres(ROOT / ".fpv" / "bench-pgdata") as embedded:
-        yield embedded
-
-
-@contextlib.contextmanager
-def _temporary_database() -> Iterator[str]:
-    import pg8000.native
-
-    from fpv.db import ConnectionParams
-
-    def admin(url: str):
-        p = ConnectionParams.from_url(url)
-        return pg8000.native.Connection(
-            user=p.user,
-            password=p.password,
-            host=p.host or "localhost",
-            port=p.port,
-            database=p.database,
-            unix_sock=p.unix_sock,
-        )
-
-    with _server() as server:
-        name = f"fpv_bench_{uuid.uuid4().hex[:10]}"
-        conn = admin(server)
-        conn.run(f'CREATE DATABASE "{name}"')
-        conn.close()
-        try:
-            yield urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
-        finally:
-            conn = admin(server)
-            conn.run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.close()
-
-
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -191,7 +148,7 @@ def warm_throughput() -> None:
 
     pilots = 300
     with (
-        _temporary_database() as url,
+        temporary_database() as url,
         FakeTelegram() as fake,
         tempfile.TemporaryDirectory() as tmp,
     ):

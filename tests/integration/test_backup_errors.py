@@ -4,7 +4,6 @@ handler around backup and restore (moto S3, real PostgreSQL)."""
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,9 +13,9 @@ from fpv.db import Database
 from fpv.jobs.backup import BackupCorrupted, create_backup
 from fpv.jobs.restore import RestoreRefused, read_backup, restore_backup
 from fpv.jobs.store import BackupNotFound, LocalDirBackupStore, S3BackupStore, store_from_url
+from fpv.local.databases import temporary_databases
 from fpv.ports.events import InProcessEventBus
 from tests.support.factories import make_pilot, make_training
-from tests.support.pg import admin_connection, with_database
 
 ROOT = Path(__file__).resolve().parents[2]
 BUCKET = "fpv-backups-errors"
@@ -55,19 +54,13 @@ def store(s3) -> S3BackupStore:
 
 @pytest.fixture
 def empty_db(pg_factory) -> Iterator[Database]:
-    name = f"fpv_empty_{uuid.uuid4().hex[:10]}"
-    admin = admin_connection(pg_factory.server)
-    try:
-        admin.run(f'CREATE DATABASE "{name}" TEMPLATE template0')
-    finally:
-        admin.close()
-    url = with_database(pg_factory.server, name)
-    database = Database(url)
-    try:
-        yield database
-    finally:
-        database.close()
-        pg_factory.drop(url)
+    """A brand-new database without a single table (what `createdb` gives)."""
+    with temporary_databases(pg_factory.server, 1, "fpv_empty") as (url,):
+        database = Database(url)
+        try:
+            yield database
+        finally:
+            database.close()
 
 
 @pytest.fixture

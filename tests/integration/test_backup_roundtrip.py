@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -17,10 +16,10 @@ from fpv.db import Database
 from fpv.jobs.backup import create_backup, dependency_order, list_backups
 from fpv.jobs.restore import mirror_ledger, read_ledger, read_mirrored_ledger, restore_backup
 from fpv.jobs.store import S3BackupStore
+from fpv.local.databases import temporary_databases
 from fpv.ports.events import InProcessEventBus
 from fpv.registrations import cancel, delete_person, sign_up
 from tests.support.factories import make_pilot, make_training
-from tests.support.pg import admin_connection, with_database
 
 BUCKET = "fpv-backups-test"
 
@@ -64,19 +63,12 @@ def bus() -> InProcessEventBus:
 @pytest.fixture
 def empty_db(pg_factory) -> Iterator[Database]:
     """A brand-new database without a single table (what `createdb` gives)."""
-    name = f"fpv_empty_{uuid.uuid4().hex[:10]}"
-    admin = admin_connection(pg_factory.server)
-    try:
-        admin.run(f'CREATE DATABASE "{name}" TEMPLATE template0')
-    finally:
-        admin.close()
-    url = with_database(pg_factory.server, name)
-    database = Database(url)
-    try:
-        yield database
-    finally:
-        database.close()
-        pg_factory.drop(url)
+    with temporary_databases(pg_factory.server, 1, "fpv_empty") as (url,):
+        database = Database(url)
+        try:
+            yield database
+        finally:
+            database.close()
 
 
 def populate(db: Database, bus) -> dict[str, int]:

@@ -16,17 +16,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import pg8000.native
-
-from fpv.db import ConnectionParams, Database
+from fpv.db import Database
+from fpv.local import databases
+from fpv.local.databases import admin_connection, with_database
 from fpv.migrate import migrate
 
+__all__ = ["DatabaseFactory", "admin_connection", "server_url", "with_database", "with_schema"]
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 def with_schema(url: str, schema: str) -> str:
@@ -37,28 +34,10 @@ def with_schema(url: str, schema: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
-def admin_connection(url: str) -> pg8000.native.Connection:
-    p = ConnectionParams.from_url(url)
-    return pg8000.native.Connection(
-        user=p.user,
-        password=p.password,
-        host=p.host or "localhost",
-        port=p.port,
-        database=p.database,
-        unix_sock=p.unix_sock,
-    )
-
-
 @contextmanager
 def server_url() -> Iterator[str]:
-    url = os.environ.get("TEST_DATABASE_URL")
-    if url:
+    with databases.server_url(ROOT / ".fpv" / "test-pgdata", "TEST_DATABASE_URL") as url:
         yield url
-        return
-    from fpv.local.embedded import embedded_postgres
-
-    with embedded_postgres(ROOT / ".fpv" / "test-pgdata") as embedded:
-        yield embedded
 
 
 class DatabaseFactory:
