@@ -15,6 +15,7 @@ from fpv.jobs.restore import RestoreRefused, read_backup, restore_backup
 from fpv.jobs.store import BackupNotFound, LocalDirBackupStore, S3BackupStore, store_from_url
 from fpv.local.databases import temporary_databases
 from fpv.ports.events import InProcessEventBus
+from tests.support.aws import mocked_s3
 from tests.support.factories import make_pilot, make_training
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,28 +23,8 @@ BUCKET = "fpv-backups-errors"
 
 
 @pytest.fixture
-def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "eu-central-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-
-
-@pytest.fixture
-def s3(aws_env) -> Iterator[object]:
-    import boto3
-    from moto import mock_aws
-
-    with mock_aws():
-        client = boto3.client("s3", region_name="eu-central-1")
-        client.create_bucket(
-            Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-central-1"}
-        )
+def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    with mocked_s3(monkeypatch, BUCKET) as client:
         yield client
 
 
@@ -184,7 +165,7 @@ def test_backup_urls():
 
 
 @pytest.fixture
-def cli_env(app_env, aws_env, s3, monkeypatch):
+def cli_env(app_env, s3, monkeypatch):
     from fpv.jobs import backup_job
 
     monkeypatch.setattr(backup_job, "_stores", {})

@@ -19,34 +19,15 @@ from fpv.jobs.store import S3BackupStore
 from fpv.local.databases import temporary_databases
 from fpv.ports.events import InProcessEventBus
 from fpv.registrations import cancel, delete_person, sign_up
+from tests.support.aws import mocked_s3
 from tests.support.factories import make_pilot, make_training
 
 BUCKET = "fpv-backups-test"
 
 
 @pytest.fixture
-def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "eu-central-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-
-
-@pytest.fixture
-def s3(aws_env) -> Iterator[object]:
-    import boto3
-    from moto import mock_aws
-
-    with mock_aws():
-        client = boto3.client("s3", region_name="eu-central-1")
-        client.create_bucket(
-            Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-central-1"}
-        )
+def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    with mocked_s3(monkeypatch, BUCKET) as client:
         yield client
 
 

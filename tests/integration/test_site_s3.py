@@ -10,7 +10,6 @@ from pathlib import Path
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from fpv.demo import seed_demo
 from fpv.ports.events import SCHEDULE_CHANGED, InProcessEventBus, eventbridge_event
@@ -18,6 +17,7 @@ from fpv.ports.storage import MANIFEST_KEY, CloudFrontCdn, S3Storage
 from fpv.registrations import sign_up
 from fpv.site.build import publish_site
 from fpv.site.model import SiteConfig
+from tests.support.aws import mocked_s3
 from tests.support.factories import make_pilot, make_training, make_venue
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,15 +27,7 @@ CONFIG = SiteConfig(bot_username="fpv_test_bot")
 
 @pytest.fixture
 def aws(monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-central-1")
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        s3 = boto3.client("s3", region_name="eu-central-1")
-        s3.create_bucket(
-            Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-central-1"}
-        )
+    with mocked_s3(monkeypatch, BUCKET) as s3:
         cloudfront = boto3.client("cloudfront", region_name="us-east-1")
         distribution = cloudfront.create_distribution(
             DistributionConfig={

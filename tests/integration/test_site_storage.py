@@ -3,9 +3,7 @@ PostgreSQL publish lock and the `fpv site build` command."""
 
 from __future__ import annotations
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from fpv.cli import main as fpv_main
 from fpv.dal import site as site_dal
@@ -13,6 +11,7 @@ from fpv.db import Database
 from fpv.ports.storage import LocalDirStorage, S3Storage
 from fpv.site.build import PublishBusy, publish_site
 from fpv.site.model import SiteConfig
+from tests.support.aws import mocked_s3
 from tests.support.factories import make_training
 
 
@@ -34,14 +33,7 @@ def test_folder_storage_round_trip_and_delete(tmp_path):
 
 
 def test_s3_storage_missing_key_is_none_and_large_deletes_are_chunked(monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-central-1")
-    with mock_aws():
-        s3 = boto3.client("s3", region_name="eu-central-1")
-        s3.create_bucket(
-            Bucket="fpv-chunks", CreateBucketConfiguration={"LocationConstraint": "eu-central-1"}
-        )
+    with mocked_s3(monkeypatch, "fpv-chunks") as s3:
         storage = S3Storage("fpv-chunks", client=s3)
         storage.delete_batch = 10  # the real limit is 1,000; the chunking is what is tested
         assert storage.get("nope.html") is None

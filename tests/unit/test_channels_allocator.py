@@ -256,6 +256,25 @@ def test_max_moves_is_respected():
     assert allocate(slots, max_moves=0).rating == -63  # nobody moved
 
 
+def test_moves_cap_of_the_ties_run_also_holds_for_the_last_pick():
+    # Regression (hypothesis): the ties-by-moves runs ask for ties moving at most 0, 1, ...
+    # pilots, but a complete pick reached by its last class skipped the cap, so the "0 moves"
+    # run returned a 1-move tie found before the lexicographically smaller one (pilot0 on
+    # 5865, pilot2 on 5725 instead of the reverse).
+    slots = [
+        PilotSlot("pilot0", Equipment.parse("A")),
+        PilotSlot("pilot1", Equipment.parse("dji-v1-50")),
+        PilotSlot("pilot2", Equipment.parse("A,B"), current_mhz=5828),
+        PilotSlot("pilot3", Equipment.parse("hdzero"), current_mhz=5806, locked=True),
+    ]
+    result = allocate(slots, min_mhz=5725, max_mhz=5875, max_moves=None, max_heat_size=None)
+    assert_valid(slots, result, 5725, 5875)
+    expected = {"pilot0": 5725, "pilot1": 5770, "pilot2": 5865, "pilot3": 5806}
+    assert brute_force(slots, 5725, 5875) == expected
+    assert freqs_of(result) == expected
+    assert (result.rating, result.min_spacing, len(result.moves)) == (9, 17.5, 1)
+
+
 def test_deterministic_and_independent_of_input_order():
     slots = [
         PilotSlot("x", Equipment.parse("R,F")),
