@@ -1,0 +1,56 @@
+"""The sample events in events/ are what the functions really get: HTTP samples have the shape of
+`sam local generate-event`'s and a route in the template; the schedule inputs match the
+template's; the health sample runs through the real handler."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from fpv.local.invoker import FunctionInvoker
+from fpv.local.template import load_template
+
+ROOT = Path(__file__).resolve().parents[2]
+EVENTS = ROOT / "events"
+SAM_SAMPLE = json.loads((EVENTS / "apigw-http-api-v2.json").read_text())
+HTTP_SAMPLES = [
+    "health-get.json",
+    "telegram-webhook-start.json",
+    "payments-yookassa-notification.json",
+]
+
+
+@pytest.mark.parametrize("name", HTTP_SAMPLES)
+def test_http_samples_are_served_by_a_template_route(name):
+    event = json.loads((EVENTS / name).read_text())
+    assert set(event) <= set(SAM_SAMPLE) | {"cookies"}
+    assert set(event["requestContext"]) <= set(SAM_SAMPLE["requestContext"])
+    template = load_template(ROOT / "template.yaml")
+    method, path = event["requestContext"]["http"]["method"], event["rawPath"]
+    route, params = template.find_route(method, path)
+    assert route.route_key == event["routeKey"]
+    assert params == (event.get("pathParameters") or {})
+
+
+@pytest.mark.parametrize(
+    ("name", "function"),
+    [
+        ("scheduler-reminders.json", "RemindersFunction"),
+        ("scheduler-backup.json", "BackupFunction"),
+    ],
+)
+def test_schedule_samples_match_the_template_inputs(name, function):
+    template = load_template(ROOT / "template.yaml")
+    inputs = [s.event for s in template.schedules if s.function.logical_id == function]
+    assert json.loads((EVENTS / name).read_text()) in inputs
+
+
+def test_health_sample_through_the_real_handler(app_env):
+    template = load_template(ROOT / "template.yaml")
+    result = FunctionInvoker().invoke(
+        template.functions["HealthFunction"], json.loads((EVENTS / "health-get.json").read_text())
+    )
+    assert result["statusCode"] == 200
+    assert json.loads(result["body"])["database"] == "up"
