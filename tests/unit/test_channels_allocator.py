@@ -275,6 +275,24 @@ def test_moves_cap_of_the_ties_run_also_holds_for_the_last_pick():
     assert (result.rating, result.min_spacing, len(result.moves)) == (9, 17.5, 1)
 
 
+def test_moves_cap_of_the_ties_run_does_not_lose_preferences():
+    # Same defect, found by a longer hypothesis/fuzz hunt: the "0 moves" ties run returned a
+    # 1-move set (B3 for p81) and stopped there, so the equally good, equally 1-move set that
+    # honours both preferences (p60 on 5828, p81 moved to its preferred 5752) was never seen.
+    slots = [
+        PilotSlot("p60", Equipment.parse("B"), preferred_mhz=5828),
+        PilotSlot("p81", Equipment.parse("B"), current_mhz=5847, preferred_mhz=5752),
+        PilotSlot("p62", Equipment.parse("B"), current_mhz=5866, preferred_mhz=5866),
+    ]
+    result = allocate(slots, min_mhz=5700, max_mhz=5920, max_moves=1)
+    assert_valid(slots, result, 5700, 5920)
+    expected = {"p60": 5828, "p81": 5752, "p62": 5866}
+    assert brute_force(slots, 5700, 5920, max_moves=1) == expected
+    assert freqs_of(result) == expected
+    assert (result.rating, result.min_spacing) == (100, 38)
+    assert [(m.pilot_id, m.to_channel.mhz) for m in result.moves] == [("p81", 5752)]
+
+
 def test_deterministic_and_independent_of_input_order():
     slots = [
         PilotSlot("x", Equipment.parse("R,F")),

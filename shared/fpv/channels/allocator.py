@@ -339,8 +339,12 @@ _FEASIBLE, _MAX_S, _MAX_R, _MAX_RS, _BEST = 0, 1, 2, 3, 4
 class _Search:
     """Branch and bound over per-class ascending picks. See the module docstring.
 
-    ``leaf_key(picks)`` returns None when a complete pick violates a side constraint
-    (``max_moves``), else a secondary key (smaller is better) used among equal (rating, spacing).
+    ``leaf_key(picks)`` returns None when a complete pick violates a side constraint, else a
+    secondary key (smaller is better) used among equal (rating, spacing). ``move_cap`` (how many
+    seated pilots may move; ``max_moves``, or the tighter cap of a ties-by-moves run) is enforced
+    by the search itself: ``_check`` prunes nodes on a lower bound of the moves, and ``_leaf``
+    rejects every complete pick above the cap (the last pick reaches ``_leaf`` without a
+    ``_check``).
     """
 
     def __init__(
@@ -572,6 +576,8 @@ class _Search:
 
     def _leaf(self, T: int, smin: int) -> None:
         picks = [list(p) for p in self.picks]
+        if self.move_cap is not None and self.moves_of(picks) > self.move_cap:
+            return
         sec = self.leaf_key(picks)
         if sec is None:
             return
@@ -1014,8 +1020,7 @@ def _solve_group(
     order = sorted(p.pilot_id for p in pilots)
 
     def leaf_key(picks: list[list[int]]):
-        if max_moves is not None and moves_of(picks) > max_moves:
-            return None
+        # the moves cap (max_moves, or the tighter cap of a ties run) is checked by the search
         if search.mode != _BEST:
             return ()
         moves, prefs, out = assign(picks)
@@ -1106,7 +1111,8 @@ def _optimise(search: _Search) -> list[list[int]] | None:
     else:
         # seated pilots: ask for ties moving at most m = 0, 1, 2, ... pilots; a tight cap
         # prunes hard, and the first m with a tie is the fewest moves (the run compares
-        # preferences and order among those ties)
+        # preferences and order among those ties). This needs the cap to hold for every set a
+        # run returns, not only for the nodes it prunes: _leaf enforces it.
         cap = search.move_cap
         upper = search.moves_of(picks)
         best = None
