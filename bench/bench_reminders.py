@@ -116,13 +116,8 @@ def _fake_server_process(conn) -> None:
     """The fake Bot API in its own process: in ours it would compete for the GIL with the code
     under test and distort both its speed and the arrival times. Sends back (chat_id, arrival)
     of every sendMessage when told to stop (time.monotonic is system-wide on Linux)."""
-    from http.server import ThreadingHTTPServer
-
     from fpv.local.fake_telegram import FakeTelegram
 
-    # a listen backlog like a real server's (the stdlib default of 5 drops connections and
-    # stalls clients for a second at the concurrency Telegram itself handles easily)
-    ThreadingHTTPServer.request_queue_size = 128
     with FakeTelegram() as fake:
         conn.send((fake.base_url, fake.token))
         while True:

@@ -16,9 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl
+
+from fpv.local.loopback import LoopbackServer
 
 BOT_USER = {
     "id": 7000000001,
@@ -90,7 +92,7 @@ def _decode(value: str) -> Any:
     return value
 
 
-class FakeTelegram:
+class FakeTelegram(LoopbackServer):
     """The server. Start with `start()` (or use as a context manager); `calls` lists every call."""
 
     def __init__(self, token: str = "123456:TEST-token") -> None:  # noqa: S107 - fake
@@ -103,45 +105,10 @@ class FakeTelegram:
         self._message_ids = itertools.count(1000)
         self._cond = threading.Condition()
         self.on_call: list[Callable[[Call], None]] = []
-        self._server: ThreadingHTTPServer | None = None
-
-    # --- life cycle -------------------------------------------------------------------------
-    def start(self) -> FakeTelegram:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *_args: Any) -> None:  # keep test output clean
-                return
-
-            def do_POST(self) -> None:
-                fake._handle(self)
-
-            do_GET = do_POST
-
-        class Server(ThreadingHTTPServer):
-            request_queue_size = 128  # the default 5 stalls bursts of concurrent clients
-
-        self._server = Server(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-
-    def __enter__(self) -> FakeTelegram:
-        return self.start()
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop()
 
     @property
     def base_url(self) -> str:
-        assert self._server is not None, "start() the server first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self.root_url
 
     # --- scripting ----------------------------------------------------------------------------
     def fail(
@@ -233,7 +200,7 @@ class FakeTelegram:
         request.end_headers()
         request.wfile.write(data)
 
-    def _handle(self, request: BaseHTTPRequestHandler) -> None:
+    def handle(self, request: BaseHTTPRequestHandler) -> None:
         path = request.path.split("?")[0]
         prefix = f"/bot{self.token}/"
         if path.startswith(f"/file/bot{self.token}/"):

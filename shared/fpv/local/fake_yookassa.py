@@ -18,9 +18,11 @@ import threading
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Self
+from http.server import BaseHTTPRequestHandler
+from typing import Any
 from urllib.parse import parse_qsl
+
+from fpv.local.loopback import LoopbackServer
 
 
 @dataclass
@@ -51,50 +53,13 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
-class _FakeServer:
+class _FakeServer(LoopbackServer):
     """HTTP plumbing shared by the fakes: a threaded server, call log, scripted failures."""
 
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self._scripts: list[_Script] = []
         self._lock = threading.RLock()
-        self._server: ThreadingHTTPServer | None = None
-
-    def start(self) -> Self:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *_args: Any) -> None:
-                return
-
-            def do_GET(self) -> None:
-                fake._dispatch(self)
-
-            do_POST = do_GET
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop()
-
-    @property
-    def root_url(self) -> str:
-        assert self._server is not None, "start() the server first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
 
     # --- scripting --------------------------------------------------------------------------
     def fail(self, times: int = 1, status: int = 503) -> None:
@@ -140,7 +105,7 @@ class _FakeServer:
         request.end_headers()
         request.wfile.write(data)
 
-    def _dispatch(self, request: BaseHTTPRequestHandler) -> None:
+    def handle(self, request: BaseHTTPRequestHandler) -> None:
         length = int(request.headers.get("Content-Length") or 0)
         raw = request.rfile.read(length) if length else b""
         ctype = request.headers.get("Content-Type", "")
