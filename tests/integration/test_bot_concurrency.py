@@ -80,7 +80,7 @@ def test_sixty_pilots_race_for_the_last_eight_seats(db_url, db):
 
         with db.transaction(readonly=True) as tx:
             rows = tx.all(
-                "SELECT p.telegram_id, r.status, r.channel_mhz FROM registrations r"
+                "SELECT p.telegram_id, r.status, r.heat, r.channel_mhz FROM registrations r"
                 " JOIN pilots p ON p.id = r.pilot_id WHERE r.training_id = :t",
                 t=training,
             )
@@ -89,9 +89,9 @@ def test_sixty_pilots_race_for_the_last_eight_seats(db_url, db):
         winners = [r for r in raced if r["status"] == "confirmed"]
         assert len(winners) == CAPACITY - ALREADY_SEATED  # exactly 8 win
         assert sum(r["status"] == "waitlisted" for r in raced) == PILOTS - len(winners)
-        seated = [r["channel_mhz"] for r in rows if r["status"] == "confirmed"]
+        seated = [(r["heat"], r["channel_mhz"]) for r in rows if r["status"] == "confirmed"]
         assert len(seated) == CAPACITY == seats_taken
-        assert len(set(seated)) == len(seated)  # no channel used twice
+        assert len(set(seated)) == len(seated)  # no channel used twice in a heat
         per_pilot = Counter(r["telegram_id"] for r in rows)
         assert set(per_pilot.values()) == {1}  # nobody double-booked
 

@@ -211,7 +211,7 @@ def test_sixty_pilots_race_for_the_last_eight_seats(db, bus, db_url):
     assert list(outcomes.values()).count("waitlisted") == 52
     with db.transaction() as tx:
         seated = tx.all(
-            "SELECT pilot_id, channel_mhz FROM registrations WHERE training_id = :t"
+            "SELECT pilot_id, heat, channel_mhz FROM registrations WHERE training_id = :t"
             " AND status = 'confirmed'",
             t=training,
         )
@@ -221,7 +221,7 @@ def test_sixty_pilots_race_for_the_last_eight_seats(db, bus, db_url):
             t=training,
         )
     assert len(seated) == 10
-    assert len({r["channel_mhz"] for r in seated}) == 10
+    assert len({(r["heat"], r["channel_mhz"]) for r in seated}) == 10  # no channel twice a heat
     assert len({r["pilot_id"] for r in seated}) == 10
     assert sorted(r["waitlist_position"] for r in positions) == list(range(1, 53))
     assert _seats(db, training) == 10
@@ -257,3 +257,58 @@ def test_delete_person_frees_seats_promotes_and_forgets(db, bus):
         )
     assert my_registrations(db, telegram_id=1101) == []
     delete_person(db, bus, telegram_id=1101)  # twice is harmless
+
+
+def _seats_by_heat(db, training_id: int) -> dict[int, list[int]]:
+    with db.transaction() as tx:
+        rows = tx.all(
+            "SELECT heat, channel_mhz FROM registrations WHERE training_id = :t"
+            " AND status IN ('pending_payment', 'confirmed') ORDER BY heat, channel_mhz",
+            t=training_id,
+        )
+    heats: dict[int, list[int]] = {}
+    for row in rows:
+        heats.setdefault(row["heat"], []).append(row["channel_mhz"])
+    return heats
+
+
+def test_more_pilots_than_fly_at_once_open_a_second_heat(db, bus):
+    training = make_training(db, capacity=13)
+    results = []
+    for telegram_id in range(1300, 1312):
+        make_pilot(db, telegram_id)
+        results.append(sign_up(db, bus, training_id=training, telegram_id=telegram_id))
+    assert [r.heat for r in results] == [1] * 8 + [2] * 4
+    heats = _seats_by_heat(db, training)
+    assert len(heats[1]) == 8 and len(set(heats[1])) == 8
+    assert len(heats[2]) == 4 and len(set(heats[2])) == 4
+    # heat 2 flies alone, so it gets the clean wide spacing heat 1 had at four pilots
+    assert min(b - a for a, b in zip(heats[2], heats[2][1:], strict=False)) >= 35
+
+    # a place freed in heat 1 goes to the next newcomer, in heat 1
+    first = results[0]
+    cancel(db, bus, registration_id=first.registration_id, telegram_id=1300)
+    make_pilot(db, 1399)
+    assert sign_up(db, bus, training_id=training, telegram_id=1399).heat == 1
+
+
+def test_a_channel_change_stays_in_the_pilots_heat(db, bus):
+    from fpv.registrations import change_channel
+
+    training = make_training(db, capacity=10)
+    results = []
+    for telegram_id in range(1400, 1409):
+        make_pilot(db, telegram_id)
+        results.append(sign_up(db, bus, training_id=training, telegram_id=telegram_id))
+    last = results[-1]
+    assert last.heat == 2
+    taken_in_heat_1 = set(_seats_by_heat(db, training)[1])
+    chosen = change_channel(
+        db,
+        bus,
+        registration_id=last.registration_id,
+        telegram_id=1408,
+        channel_mhz=next(iter(sorted(taken_in_heat_1))),
+    )
+    assert chosen.heat == 2  # a frequency of heat 1 is free in heat 2
+    assert _seats_by_heat(db, training)[2] == [chosen.mhz]

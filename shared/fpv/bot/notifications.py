@@ -45,7 +45,9 @@ async def notify_promotions(
             "title": training["title"],
             "when": render.when(training["starts_at"], training["time_zone"], lang),
             "venue": training["venue_name"],
-            "channel": render.channel(promotion.channel_label, promotion.channel_mhz, lang),
+            "channel": render.channel(
+                promotion.channel_label, promotion.channel_mhz, lang, promotion.heat
+            ),
         }
         if promotion.status == "pending_payment" and promotion.hold_expires_at is not None:
             text = t(

@@ -64,10 +64,12 @@ def price(kopecks: int, lang: str) -> str:
     return t("bot.fmt.price", lang, amount=amount)
 
 
-def channel(label: str | None, mhz: int | None, lang: str) -> str:
+def channel(label: str | None, mhz: int | None, lang: str, heat: int | None = None) -> str:
+    """ "R1 · 5658 MHz", and the heat when the training flies in more than one."""
     if mhz is None:
         return t("bot.fmt.no_channel", lang)
-    return t("bot.fmt.channel", lang, label=label or "?", mhz=mhz)
+    text = t("bot.fmt.channel", lang, label=label or "?", mhz=mhz)
+    return t("bot.fmt.channel_heat", lang, channel=text, heat=heat) if heat and heat > 1 else text
 
 
 def track(track_type: str, lang: str) -> str:

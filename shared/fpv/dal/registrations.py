@@ -58,11 +58,12 @@ def insert(
     channel_label: str | None,
     hold_expires_at: datetime | None,
     waitlist_position: int | None,
+    heat: int = 1,
 ) -> Row:
     return tx.one(
         "INSERT INTO registrations (training_id, pilot_id, status, channel_mhz, channel_label,"
-        " hold_expires_at, waitlist_position)"
-        " VALUES (:tr, :p, :status, :mhz, :label, :hold, :pos)"
+        " hold_expires_at, waitlist_position, heat)"
+        " VALUES (:tr, :p, :status, :mhz, :label, :hold, :pos, :heat)"
         " RETURNING id, public_id::text AS public_id, status, channel_mhz, channel_label, heat,"
         " hold_expires_at, waitlist_position",
         tr=training_id,
@@ -72,6 +73,7 @@ def insert(
         label=channel_label,
         hold=hold_expires_at,
         pos=waitlist_position,
+        heat=heat,
     )  # type: ignore[return-value]
 
 
@@ -122,12 +124,15 @@ def set_status(
     hold_expires_at: datetime | None = None,
     channel_mhz: int | None = None,
     channel_label: str | None = None,
+    heat: int = 1,
     keep_channel: bool = True,
 ) -> None:
+    """New status; with keep_channel=False also a new channel and heat (a seat given or moved)."""
     tx.execute(
         "UPDATE registrations SET status = :status, hold_expires_at = :hold, updated_at = now(),"
         " channel_mhz = CASE WHEN :keep THEN channel_mhz ELSE :mhz END,"
         " channel_label = CASE WHEN :keep THEN channel_label ELSE :label END,"
+        " heat = CASE WHEN :keep THEN heat ELSE :heat END,"
         " waitlist_position = CASE WHEN :status = 'waitlisted' THEN waitlist_position END"
         " WHERE id = :id",
         id=registration_id,
@@ -136,6 +141,7 @@ def set_status(
         keep=keep_channel,
         mhz=channel_mhz,
         label=channel_label,
+        heat=heat,
     )
 
 

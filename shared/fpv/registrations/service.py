@@ -51,6 +51,7 @@ class Promotion:
     channel_mhz: int | None
     channel_label: str | None
     hold_expires_at: datetime | None
+    heat: int = 1
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ def sign_up(
             )
             position = dal.waitlist_rank(tx, row["id"])
         else:
-            channel = seating.pick(
+            seat = seating.pick(
                 dal.seated(tx, training_id),
                 pilot["id"],
                 pilot["equipment"],
@@ -121,7 +122,7 @@ def sign_up(
                 max_mhz=training["max_mhz"],
                 wanted_mhz=channel_mhz,
             )
-            if channel is None:
+            if seat is None:
                 raise ChannelUnavailable(
                     f"channel {channel_mhz} MHz is not free"
                     if channel_mhz
@@ -133,10 +134,11 @@ def sign_up(
                 training_id=training_id,
                 pilot_id=pilot["id"],
                 status=status,
-                channel_mhz=channel[0],
-                channel_label=channel[1],
+                channel_mhz=seat.mhz,
+                channel_label=seat.label,
                 hold_expires_at=hold,
                 waitlist_position=None,
+                heat=seat.heat,
             )
             position = None
     bus.publish(SCHEDULE_CHANGED, {"training_id": training_id, "reason": "sign_up"})
@@ -162,14 +164,14 @@ def promote_waitlist(tx: Tx, training: Row, now: datetime, hold_minutes: int) ->
     for candidate in dal.waitlisted(tx, training["id"]):
         if seats_taken >= training["capacity"]:
             break
-        channel = seating.pick(
+        seat = seating.pick(
             dal.seated(tx, training["id"]),
             candidate["pilot_id"],
             candidate["equipment"],
             min_mhz=training["min_mhz"],
             max_mhz=training["max_mhz"],
         )
-        if channel is None:
+        if seat is None:
             continue
         status, hold = _seat_status(training, now, hold_minutes)
         dal.set_status(
@@ -177,8 +179,9 @@ def promote_waitlist(tx: Tx, training: Row, now: datetime, hold_minutes: int) ->
             candidate["id"],
             status,
             hold_expires_at=hold,
-            channel_mhz=channel[0],
-            channel_label=channel[1],
+            channel_mhz=seat.mhz,
+            channel_label=seat.label,
+            heat=seat.heat,
             keep_channel=False,
         )
         seats_taken += 1
@@ -189,9 +192,10 @@ def promote_waitlist(tx: Tx, training: Row, now: datetime, hold_minutes: int) ->
                 language=candidate["language"],
                 training_id=training["id"],
                 status=status,
-                channel_mhz=channel[0],
-                channel_label=channel[1],
+                channel_mhz=seat.mhz,
+                channel_label=seat.label,
                 hold_expires_at=hold,
+                heat=seat.heat,
             )
         )
     return promotions
@@ -352,6 +356,7 @@ class Settlement:
     outcome: str  # confirmed | already_confirmed | reseated | no_seat
     channel_mhz: int | None = None
     channel_label: str | None = None
+    heat: int = 1
 
 
 def settle_payment(tx: Tx, *, registration_id: int, now: datetime | None = None) -> Settlement:
@@ -372,11 +377,17 @@ def settle_payment(tx: Tx, *, registration_id: int, now: datetime | None = None)
             "already_confirmed",
             reg["channel_mhz"],
             reg["channel_label"],
+            reg["heat"],
         )
     if reg["status"] == "pending_payment":
         dal.set_status(tx, reg["id"], "confirmed")
         return Settlement(
-            reg["id"], reg["training_id"], "confirmed", reg["channel_mhz"], reg["channel_label"]
+            reg["id"],
+            reg["training_id"],
+            "confirmed",
+            reg["channel_mhz"],
+            reg["channel_label"],
+            reg["heat"],
         )
     open_ = training["status"] == "scheduled" and training["starts_at"] > now
     if (
@@ -386,25 +397,25 @@ def settle_payment(tx: Tx, *, registration_id: int, now: datetime | None = None)
     ):
         return Settlement(reg["id"], reg["training_id"], "no_seat")
     pilot_equipment = dal.pilot_equipment(tx, reg["pilot_id"])
-    channel = seating.pick(
+    seat = seating.pick(
         dal.seated(tx, training["id"]),
         reg["pilot_id"],
         pilot_equipment,
         min_mhz=training["min_mhz"],
         max_mhz=training["max_mhz"],
-        wanted_mhz=None,
     )
-    if channel is None:
+    if seat is None:
         return Settlement(reg["id"], reg["training_id"], "no_seat")
     dal.set_status(
         tx,
         reg["id"],
         "confirmed",
-        channel_mhz=channel[0],
-        channel_label=channel[1],
+        channel_mhz=seat.mhz,
+        channel_label=seat.label,
+        heat=seat.heat,
         keep_channel=False,
     )
-    return Settlement(reg["id"], reg["training_id"], "reseated", channel[0], channel[1])
+    return Settlement(reg["id"], reg["training_id"], "reseated", seat.mhz, seat.label, seat.heat)
 
 
 def change_channel(
@@ -431,8 +442,9 @@ def change_channel(
         pilot = dal.pilot_by_telegram(tx, telegram_id)
         assert pilot is not None
         others = [r for r in dal.seated(tx, training["id"]) if r["id"] != registration_id]
-        options = seating.choices(
+        options = seating.choices_in_heat(
             others,
+            reg["heat"],
             pilot["id"],
             pilot["equipment"],
             min_mhz=training["min_mhz"],
@@ -449,6 +461,7 @@ def change_channel(
                 hold_expires_at=reg["hold_expires_at"],
                 channel_mhz=chosen.mhz,
                 channel_label=chosen.label,
+                heat=reg["heat"],
                 keep_channel=False,
             )
     bus.publish(SCHEDULE_CHANGED, {"training_id": training["id"], "reason": "channel_change"})

@@ -38,7 +38,7 @@ def _registration_line(n: int, reg: Row, lang: str) -> str:
         when=render.when(reg["starts_at"], reg["time_zone"], lang),
         venue=reg["venue_name"],
         status=t(f"bot.status.{reg['status']}", lang),
-        channel=render.channel(reg["channel_label"], reg["channel_mhz"], lang),
+        channel=render.channel(reg["channel_label"], reg["channel_mhz"], lang, reg.get("heat")),
     )
 
 
@@ -195,7 +195,7 @@ async def channel_options(update: Update, context: Context, cb: Callback) -> Non
     text = t(
         "bot.change.text",
         lang,
-        channel=render.channel(reg["channel_label"], reg["channel_mhz"], lang),
+        channel=render.channel(reg["channel_label"], reg["channel_mhz"], lang, reg.get("heat")),
     )
     await reply(update, context, text, markup(rows), edit=True)
 
@@ -231,7 +231,11 @@ async def confirm_channel(update: Update, context: Context, cb: Callback) -> Non
     await reply(
         update,
         context,
-        t("bot.change.done", lang, channel=render.channel(chosen.label, chosen.mhz, lang)),
+        t(
+            "bot.change.done",
+            lang,
+            channel=render.channel(chosen.label, chosen.mhz, lang, chosen.heat),
+        ),
         markup([[button(t("bot.btn.my", lang), "my")]]),
         edit=True,
     )

@@ -60,13 +60,18 @@ async def stale_training(update: Update, context: Context, lang: str) -> None:
 def _channels_line(taken: list[dict[str, Any]], lang: str) -> str:
     if not taken:
         return t("bot.training.no_channels_taken", lang)
-    parts = []
+    heats: dict[int, list[str]] = {}
     for ch in taken:
         part = f"{ch['channel_label'] or '?'} {ch['channel_mhz']}"
         if ch.get("public_nickname"):
             part += f" ({ch['public_nickname']})"
-        parts.append(part)
-    return ", ".join(parts)
+        heats.setdefault(ch.get("heat") or 1, []).append(part)
+    if len(heats) == 1:
+        return ", ".join(next(iter(heats.values())))
+    return "; ".join(
+        t("bot.training.heat_channels", lang, heat=heat, channels=", ".join(parts))
+        for heat, parts in sorted(heats.items())
+    )
 
 
 def _status_line(reg: Row, training: Row, lang: str) -> str:
@@ -76,13 +81,13 @@ def _status_line(reg: Row, training: Row, lang: str) -> str:
         return t(
             "bot.training.you_held",
             lang,
-            channel=render.channel(reg["channel_label"], reg["channel_mhz"], lang),
+            channel=render.channel(reg["channel_label"], reg["channel_mhz"], lang, reg.get("heat")),
             until=render.clock(reg["hold_expires_at"], training["time_zone"]),
         )
     return t(
         "bot.training.you_confirmed",
         lang,
-        channel=render.channel(reg["channel_label"], reg["channel_mhz"], lang),
+        channel=render.channel(reg["channel_label"], reg["channel_mhz"], lang, reg.get("heat")),
     )
 
 
@@ -209,7 +214,7 @@ async def announce(update: Update, context: Context, result: SignUpResult, lang:
         "title": training["title"],
         "when": render.when(training["starts_at"], training["time_zone"], lang),
         "venue": training["venue_name"],
-        "channel": render.channel(result.channel_label, result.channel_mhz, lang),
+        "channel": render.channel(result.channel_label, result.channel_mhz, lang, result.heat),
         "price": render.price(result.price_kopecks, lang),
     }
     menu = markup([[button(t("bot.btn.my", lang), "my"), button(t("bot.btn.menu", lang), "menu")]])
