@@ -60,27 +60,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Feature packages own their sub-commands: each module exposes `register(subparsers)` and imports
+# its heavy dependencies only when its command runs.
+FEATURE_COMMANDS = (
+    "fpv.channels.cli",
+    "fpv.site.cli",
+    "fpv.bot.cli",
+    "fpv.payments.cli",
+    "fpv.jobs.cli",
+)
+
+
 def _plugins() -> list[Callable[[argparse._SubParsersAction], None]]:
-    """Sub-commands owned by feature packages (each module exposes `register(subparsers)`)."""
     import importlib
 
-    found = []
-    for name in (
-        "fpv.channels.cli",
-        "fpv.bot.cli",
-        "fpv.payments.cli",
-        "fpv.jobs.cli",
-        "fpv.site.cli",
-        "fpv.admin.cli",
-    ):
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if not exc.name or not name.startswith(exc.name):
-                raise
-            continue
-        found.append(module.register)
-    return found
+    return [importlib.import_module(name).register for name in FEATURE_COMMANDS]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
