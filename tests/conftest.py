@@ -12,6 +12,9 @@ from fpv.db import Database
 from fpv.settings import get_settings
 from tests.support.pg import DatabaseFactory, server_url
 
+# Fixture modules shared by several test files (pytest loads them as plugins).
+pytest_plugins = ["tests.support.backup"]
+
 
 @pytest.fixture(scope="session")
 def pg_factory() -> Iterator[DatabaseFactory]:

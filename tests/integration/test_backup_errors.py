@@ -4,7 +4,6 @@ handler around backup and restore (moto S3, real PostgreSQL)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,35 +12,11 @@ from fpv.db import Database
 from fpv.jobs.backup import BackupCorrupted, create_backup
 from fpv.jobs.restore import RestoreRefused, read_backup, restore_backup
 from fpv.jobs.store import BackupNotFound, LocalDirBackupStore, S3BackupStore, store_from_url
-from fpv.local.databases import temporary_databases
 from fpv.ports.events import InProcessEventBus
-from tests.support.aws import mocked_s3
+from tests.support.backup import BUCKET
 from tests.support.factories import make_pilot, make_training
 
 ROOT = Path(__file__).resolve().parents[2]
-BUCKET = "fpv-backups-errors"
-
-
-@pytest.fixture
-def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
-    with mocked_s3(monkeypatch, BUCKET) as client:
-        yield client
-
-
-@pytest.fixture
-def store(s3) -> S3BackupStore:
-    return S3BackupStore(BUCKET, client=s3)
-
-
-@pytest.fixture
-def empty_db(pg_factory) -> Iterator[Database]:
-    """A brand-new database without a single table (what `createdb` gives)."""
-    with temporary_databases(pg_factory.server, 1, "fpv_empty") as (url,):
-        database = Database(url)
-        try:
-            yield database
-        finally:
-            database.close()
 
 
 @pytest.fixture

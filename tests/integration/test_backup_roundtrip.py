@@ -6,50 +6,16 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-
-import pytest
 
 from fpv.dal import backup as backup_dal
 from fpv.db import Database
 from fpv.jobs.backup import create_backup, dependency_order, list_backups
 from fpv.jobs.restore import mirror_ledger, read_ledger, read_mirrored_ledger, restore_backup
 from fpv.jobs.store import S3BackupStore
-from fpv.local.databases import temporary_databases
-from fpv.ports.events import InProcessEventBus
 from fpv.registrations import cancel, delete_person, sign_up
-from tests.support.aws import mocked_s3
+from tests.support.backup import BUCKET
 from tests.support.factories import make_pilot, make_training
-
-BUCKET = "fpv-backups-test"
-
-
-@pytest.fixture
-def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
-    with mocked_s3(monkeypatch, BUCKET) as client:
-        yield client
-
-
-@pytest.fixture
-def store(s3) -> S3BackupStore:
-    return S3BackupStore(BUCKET, client=s3)
-
-
-@pytest.fixture
-def bus() -> InProcessEventBus:
-    return InProcessEventBus()
-
-
-@pytest.fixture
-def empty_db(pg_factory) -> Iterator[Database]:
-    """A brand-new database without a single table (what `createdb` gives)."""
-    with temporary_databases(pg_factory.server, 1, "fpv_empty") as (url,):
-        database = Database(url)
-        try:
-            yield database
-        finally:
-            database.close()
 
 
 def populate(db: Database, bus) -> dict[str, int]:
