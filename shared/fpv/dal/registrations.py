@@ -30,10 +30,14 @@ def lock_training(tx: Tx, training_id: int) -> Row | None:
     )
 
 
-def active_for_pilot(tx: Tx, training_id: int, pilot_id: int) -> Row | None:
+def active_for_pilot(
+    tx: Tx, training_id: int, pilot_id: int, *, for_update: bool = False
+) -> Row | None:
+    """The pilot's one active registration at a training (the schema allows no second)."""
+    lock = " FOR UPDATE" if for_update else ""
     return tx.one(
-        "SELECT id, status FROM registrations WHERE training_id = :tr AND pilot_id = :p"
-        " AND status IN ('waitlisted', 'pending_payment', 'confirmed')",
+        "SELECT id, status FROM registrations WHERE training_id = :tr AND pilot_id = :p"  # noqa: S608
+        f" AND status IN ('waitlisted', 'pending_payment', 'confirmed'){lock}",
         tr=training_id,
         p=pilot_id,
     )
@@ -165,10 +169,9 @@ def trainings_with_expired_holds(tx: Tx, now: datetime) -> list[int]:
 
 def expired_holds(tx: Tx, training_id: int, now: datetime) -> list[Row]:
     return tx.all(
-        "SELECT r.id, r.pilot_id, p.telegram_id, p.language FROM registrations r"
-        " LEFT JOIN pilots p ON p.id = r.pilot_id WHERE r.training_id = :tr"
-        " AND r.status = 'pending_payment' AND r.hold_expires_at <= :now"
-        " ORDER BY r.id FOR UPDATE OF r",
+        "SELECT id FROM registrations WHERE training_id = :tr"
+        " AND status = 'pending_payment' AND hold_expires_at <= :now"
+        " ORDER BY id FOR UPDATE",
         tr=training_id,
         now=now,
     )
@@ -195,15 +198,6 @@ def active_training_ids_for_pilot(tx: Tx, pilot_id: int) -> list[int]:
         p=pilot_id,
     )
     return [r["training_id"] for r in rows]
-
-
-def active_for_pilot_in(tx: Tx, pilot_id: int, training_id: int) -> list[Row]:
-    return tx.all(
-        "SELECT id, status FROM registrations WHERE pilot_id = :p AND training_id = :tr"
-        " AND status IN ('waitlisted', 'pending_payment', 'confirmed') FOR UPDATE",
-        p=pilot_id,
-        tr=training_id,
-    )
 
 
 def forget_pilot(tx: Tx, *, pilot_id: int | None, telegram_id: int) -> None:

@@ -300,21 +300,19 @@ def delete_person(
             # Lock trainings in id order: two deletions never deadlock each other.
             for training_id in dal.active_training_ids_for_pilot(tx, pilot["id"]):
                 training = dal.lock_training(tx, training_id)
-                seat_freed = False
-                for reg in dal.active_for_pilot_in(tx, pilot["id"], training_id):
-                    dal.set_status(tx, reg["id"], "cancelled")
-                    seat_freed = seat_freed or reg["status"] in dal.SEATED
+                reg = dal.active_for_pilot(tx, training_id, pilot["id"], for_update=True)
+                if reg is None:
+                    continue
+                dal.set_status(tx, reg["id"], "cancelled")
                 if (
-                    seat_freed
+                    reg["status"] in dal.SEATED
                     and training
                     and training["status"] == "scheduled"
                     and training["starts_at"] > now
                 ):
                     promotions += promote_waitlist(tx, training, now, hold_minutes)
                 changed.append(training_id)
-            dal.forget_pilot(tx, pilot_id=pilot["id"], telegram_id=telegram_id)
-        else:
-            dal.forget_pilot(tx, pilot_id=None, telegram_id=telegram_id)
+        dal.forget_pilot(tx, pilot_id=pilot and pilot["id"], telegram_id=telegram_id)
     for training_id in changed:
         bus.publish(SCHEDULE_CHANGED, {"training_id": training_id, "reason": "delete_me"})
     return promotions
