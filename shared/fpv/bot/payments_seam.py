@@ -1,60 +1,25 @@
-"""The seam to the payments flow (built separately in `fpv.payments.telegram`).
-
-After a sign-up returns `pending_payment` the bot asks that module to send the invoice, and it
-registers that module's handlers (pre_checkout_query, successful_payment). While the module does
-not exist the bot still works: the pilot is told the seat is held until the hold expires.
-"""
+"""Where the bot meets the payments flow (`fpv.payments`): invoices for held seats, the
+pre-checkout / successful-payment handlers, and cancellations that refund a paid seat."""
 
 from __future__ import annotations
 
-import importlib
-import logging
-from types import ModuleType
 from typing import Any
 
-log = logging.getLogger("fpv.bot.payments")
-MODULE = "fpv.payments.telegram"
-
-
-def payments_module() -> ModuleType | None:
-    return _optional(MODULE)
+from fpv.payments import telegram as payments_telegram
+from fpv.payments.refunds import cancel_with_refund
 
 
 def handlers() -> list[Any]:
-    module = payments_module()
-    factory = getattr(module, "handlers", None) if module else None
-    return list(factory()) if factory else []
+    return list(payments_telegram.handlers())
 
 
-async def send_invoice(bot: Any, result: Any, language: str) -> bool:
-    """True when the payments module sent an invoice for this seat hold."""
-    module = payments_module()
-    send = getattr(module, "send_invoice", None) if module else None
-    if send is None:
-        log.warning("payments module absent: no invoice sent for a held seat")
-        return False
-    await send(bot, result, language)
-    return True
+async def send_invoice(bot: Any, result: Any, language: str) -> None:
+    await payments_telegram.send_invoice(bot, result, language)
 
 
 def cancel_registration(deps: Any, *, registration_id: int, telegram_id: int, now: Any) -> Any:
-    """A pilot cancels. With the payments module present, a paid seat is refunded through the
-    provider as part of it (`fpv.payments.refunds.cancel_with_refund`); otherwise the plain
-    `fpv.registrations.cancel`. Either way: the venue's cut-off applies, a CancelResult comes
-    back, and the same RegistrationError subclasses are raised."""
-    from fpv.registrations import cancel
-
-    refunds = _optional("fpv.payments.refunds")
-    cancel_with_refund = getattr(refunds, "cancel_with_refund", None) if refunds else None
-    if cancel_with_refund is None:
-        return cancel(
-            deps.db,
-            deps.bus,
-            registration_id=registration_id,
-            telegram_id=telegram_id,
-            now=now,
-            hold_minutes=deps.hold_minutes,
-        )
+    """A pilot cancels: the venue's cut-off applies, a paid seat is refunded through the provider,
+    a CancelResult comes back and the RegistrationError subclasses are raised as by `cancel`."""
     ports = (deps.extras or {}).get("payment_ports")
     if ports is None:
         from fpv.payments.wiring import from_settings
@@ -71,13 +36,3 @@ def cancel_registration(deps: Any, *, registration_id: int, telegram_id: int, no
         hold_minutes=deps.hold_minutes,
     )
     return result
-
-
-def _optional(name: str) -> ModuleType | None:
-    """The module, or None when it does not exist (a missing dependency of it still raises)."""
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name and name.startswith(exc.name):
-            return None
-        raise
