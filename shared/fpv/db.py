@@ -163,6 +163,7 @@ class Database:
     """Connection factory + unit of work. Cheap to create; the connection opens on first use."""
 
     def __init__(self, url: str, *, connect_timeout: float = 5.0, application: str = "fpv") -> None:
+        self.url = url  # carries the password: never log it (describe() is the safe form)
         self.params = ConnectionParams.from_url(url)
         self._timeout = connect_timeout
         self._application = application

@@ -160,8 +160,8 @@ def test_cli_backup_then_restore(cli_env, db, empty_db, capsys, monkeypatch):
     assert main(["restore", "--list"]) == 0
     assert "manifest.json" in capsys.readouterr().out
 
-    p = empty_db.params
-    monkeypatch.setenv("DATABASE_URL", f"postgresql://{p.user}@{p.host}:{p.port}/{p.database}")
+    # the empty database's own URL: a TCP one on a server, a Unix socket one on the embedded
+    monkeypatch.setenv("DATABASE_URL", empty_db.url)
     get_settings.cache_clear()
     assert main(["restore"]) == 0
     out = capsys.readouterr().out

@@ -4,10 +4,12 @@ deep links by public id, promotions to a pilot who blocked the bot."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from fpv import notices
 from fpv.bot.application import make_bot
 from fpv.bot.notifications import notify_promotions
 from fpv.registrations import Promotion
@@ -132,7 +134,7 @@ def test_promotion_to_a_pilot_who_blocked_the_bot(bot: BotPlatform):
     bot.fake.block(PILOT)
 
     def promotion(telegram_id: int, language: str) -> Promotion:
-        return Promotion(
+        seat = Promotion(
             registration_id=1,
             telegram_id=telegram_id,
             language=language,
@@ -142,6 +144,8 @@ def test_promotion_to_a_pilot_who_blocked_the_bot(bot: BotPlatform):
             channel_label="R3",
             hold_expires_at=None,
         )
+        with bot.db.transaction() as tx:  # as promote_waitlist queues it, with the seat
+            return replace(seat, outbox_ids=tuple(notices.promoted(tx, seat)))
 
     async def run():
         tg = make_bot(bot.fake.token, bot.fake.base_url, "fpv_training_bot")

@@ -20,6 +20,7 @@ import pytest
 
 from fpv.bot.deps import BotDeps
 from fpv.db import Database
+from fpv.delivery import deliverers
 from fpv.local.fake_telegram import FakeTelegram
 from fpv.local.fake_yookassa import FakeStripe, FakeYooKassa
 from fpv.payments.botapi import BotApi, BotApiNotifier
@@ -217,6 +218,14 @@ def fakes_fixture(fake_servers) -> tuple[FakeTelegram, FakeYooKassa, FakeStripe]
     return fake_servers
 
 
+CONFIG = PaymentConfig(
+    provider="yookassa",
+    provider_token="381764678:TEST:yookassa",
+    stripe_webhook_secret="whsec_test_secret",
+    hold_minutes=15,
+)
+
+
 def make_ports(
     telegram: FakeTelegram, yookassa: FakeYooKassa, stripe: FakeStripe
 ) -> tuple[PaymentPorts, RecordingMetrics]:
@@ -232,6 +241,7 @@ def make_ports(
         notifier=BotApiNotifier(api),
         metrics=metrics,
         yookassa=client,
+        deliverers=deliverers(bus=None, bot_api=api, payment_config=CONFIG),
     )
     return ports, metrics
 
@@ -248,12 +258,7 @@ def pay_fixture(db, fakes) -> Harness:
         bus=InProcessEventBus(),
         metrics=metrics,
         ports=ports,
-        config=PaymentConfig(
-            provider="yookassa",
-            provider_token="381764678:TEST:yookassa",
-            stripe_webhook_secret="whsec_test_secret",
-            hold_minutes=15,
-        ),
+        config=CONFIG,
     )
 
 

@@ -95,5 +95,5 @@ def test_paid_seat_through_the_bot_the_webhook_and_the_gateway(platform):
     # nothing left for the refund worker
     ports, _config = from_settings(get_settings())
     report = retry_pending_refunds(p.db, ports)
-    assert (report.reconciled, report.attempted) == (0, 0)
+    assert report.attempted == 0
     assert len(yookassa.calls_to("POST", "/v3/refunds")) == 1

@@ -20,9 +20,10 @@ from fpv.payments.refunds import (
     refund_registration,
     retry_failed_refund,
     retry_pending_refunds,
+    work_refunds,
 )
 from fpv.payments.yookassa import YooKassaClient
-from fpv.registrations import CancelTooLate, TrainingNotFound, cancel
+from fpv.registrations import CancelTooLate, TrainingNotFound, cancel, delete_person
 from fpv.texts import t
 from tests.integration.test_payments_harness import (  # noqa: F401 - fixtures
     PRICE,
@@ -291,24 +292,28 @@ def test_a_refund_pending_at_the_provider_is_polled_until_final(pay: Harness):
     assert pay.texts_to(A)[-1] == REFUNDED_RU
 
 
-def test_a_cancellation_that_skipped_the_refund_is_caught_by_the_worker(pay: Harness):
+def test_a_cancellation_that_crashed_before_refunding_is_refunded_by_the_worker(pay: Harness):
     _training, held, provider_charge = paid_seat(pay, A)
-    # the bot cancels through the registration core only (or crashed before refunding)
+    # the registration core alone (as if the process died right after the cancellation's commit)
     cancel(pay.db, pay.bus, registration_id=held.registration_id, telegram_id=A, now=pay.now)
-    assert pay.payments()[0]["status"] == "paid"
-    report = retry_pending_refunds(pay.db, pay.ports, pay.now)
-    assert (report.reconciled, report.refunded) == (1, 1)
     [payment] = pay.payments()
-    assert payment["status"] == "refunded" and payment["refund_reason"] == "reconcile"
+    assert payment["status"] == "refund_pending"  # decided and queued in the same commit
+    report = retry_pending_refunds(pay.db, pay.ports, pay.now)
+    assert report.refunded == 1
+    [payment] = pay.payments()
+    assert payment["status"] == "refunded" and payment["refund_reason"] == "pilot_cancelled"
     assert pay.yookassa.refunded_kopecks(provider_charge) == PRICE
-    assert retry_pending_refunds(pay.db, pay.ports, pay.now).reconciled == 0
+    assert retry_pending_refunds(pay.db, pay.ports, pay.now).attempted == 0
 
 
-def test_refund_registration_twice_refunds_once(pay: Harness):
+def test_a_queued_refund_worked_twice_refunds_once(pay: Harness):
     _training, held, provider_charge = paid_seat(pay, A)
-    cancel(pay.db, pay.bus, registration_id=held.registration_id, telegram_id=A, now=pay.now)
+    result = cancel(
+        pay.db, pay.bus, registration_id=held.registration_id, telegram_id=A, now=pay.now
+    )
     for _ in range(2):
-        refund_registration(
+        work_refunds(pay.db, pay.ports, result.refund_payment_ids, now=pay.now)
+        refund_registration(  # asking again for the same registration finds nothing 'paid'
             pay.db,
             pay.ports,
             registration_id=held.registration_id,
@@ -316,6 +321,26 @@ def test_refund_registration_twice_refunds_once(pay: Harness):
             now=pay.now,
         )
     assert len(pay.yookassa.refunds_for(provider_charge)) == 1
+
+
+def test_a_paid_training_that_took_place_is_never_refunded(pay: Harness):
+    """v1.0 refunded a training flown a month ago after /delete_me: its registration was
+    cancelled and a sweep refunded every 'paid' payment without a confirmed seat."""
+    training, held, provider_charge = paid_seat(pay, A)
+    with pay.db.transaction() as tx:  # the training took place 30 days ago
+        tx.execute(
+            "UPDATE trainings SET starts_at = :s, ends_at = :e WHERE id = :id",
+            s=pay.now - timedelta(days=30),
+            e=pay.now - timedelta(days=30, hours=-2),
+            id=training,
+        )
+    deletion = delete_person(pay.db, pay.bus, telegram_id=A, now=pay.now)
+    assert deletion.refund_payment_ids == [] and deletion.trainings_changed == []
+    assert retry_pending_refunds(pay.db, pay.ports, pay.later(days=1)).attempted == 0
+    [payment] = pay.payments()
+    assert payment["status"] == "paid" and payment["pilot_id"] is None  # kept, de-linked
+    assert pay.registration_status(held.registration_id) == "confirmed"  # it was flown
+    assert pay.yookassa.refunds_for(provider_charge) == []
 
 
 def test_stripe_payment_refunded_through_the_stripe_api(pay: Harness):

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from fpv.dal import payments as payments_dal
 from fpv.ports.events import SCHEDULE_CHANGED, InProcessEventBus
 from fpv.registrations import (
     AlreadyRegistered,
@@ -146,11 +147,32 @@ def test_paid_cancel_says_a_refund_is_due(db, bus):
     make_pilot(db, 701)
     reg = sign_up(db, bus, training_id=training, telegram_id=701, now=now)
     with db.transaction() as tx:
+        payment_id = payments_dal.insert_payment(
+            tx,
+            registration_id=reg.registration_id,
+            training_id=training,
+            pilot_id=None,
+            provider="yookassa",
+            amount=70_000,
+            currency="RUB",
+            telegram_charge_id="tg-701",
+            provider_charge_id="yk-701",
+        )
         assert (
             settle_payment(tx, registration_id=reg.registration_id, now=now).outcome == "confirmed"
         )
     result = cancel(db, bus, registration_id=reg.registration_id, telegram_id=701, now=now)
-    assert result.refund_due is True
+    # decided and queued in the cancellation's own commit, by the venue's rule
+    assert result.refund_due is True and result.refund_payment_ids == [payment_id]
+    assert result.refund_rule == "before_cutoff"
+    with db.transaction(readonly=True) as tx:
+        row = tx.one("SELECT status, refund_reason FROM payments WHERE id = :id", id=payment_id)
+        decided = tx.one(
+            "SELECT refund_decision, refund_rule FROM registrations WHERE id = :id",
+            id=reg.registration_id,
+        )
+    assert (row["status"], row["refund_reason"]) == ("refund_pending", "pilot_cancelled")
+    assert (decided["refund_decision"], decided["refund_rule"]) == ("refund", "before_cutoff")
 
 
 def test_late_payment_reseats_when_a_seat_is_free_else_says_no_seat(db, bus):
@@ -243,14 +265,19 @@ def test_delete_person_frees_seats_promotes_and_forgets(db, bus):
             t=training,
         )
     sign_up(db, bus, training_id=training, telegram_id=1102)
-    promotions = delete_person(db, bus, telegram_id=1101)
-    assert [p.telegram_id for p in promotions] == [1102]
+    deletion = delete_person(db, bus, telegram_id=1101)
+    assert [p.telegram_id for p in deletion.promotions] == [1102]
+    assert len(deletion.refund_payment_ids) == 1  # an upcoming paid seat, before the cut-off
     with db.transaction() as tx:
         assert tx.value("SELECT count(*) FROM pilots WHERE telegram_id = 1101") == 0
         assert tx.value("SELECT count(*) FROM user_consent WHERE telegram_id = 1101") == 0
         assert tx.value("SELECT count(*) FROM deletion_ledger WHERE telegram_id = 1101") == 1
-        payment = tx.one("SELECT pilot_id, amount_kopecks FROM payments")
-        assert payment == {"pilot_id": None, "amount_kopecks": 10000}
+        payment = tx.one("SELECT pilot_id, amount_kopecks, refund_reason FROM payments")
+        assert payment == {
+            "pilot_id": None,
+            "amount_kopecks": 10000,
+            "refund_reason": "account_deleted",
+        }
         assert (
             tx.value("SELECT status FROM registrations WHERE id = :id", id=reg.registration_id)
             == "cancelled"

@@ -77,11 +77,12 @@ ROUTES: dict[str, CallbackHandler] = {
     "eqok": profile.equipment_done,
     "lang": profile.set_language,
     "show": profile.set_show_on_site,
+    "pay": mine.pay,
     "del": privacy.delete_confirmed,
     "delno": privacy.delete_cancelled,
 }
 # verbs whose arguments are all integers (ids, pages, MHz)
-_INT_VERBS = {"ok", "cities", "city", "venue", "tr", "su", "chs", "cx", "cxy", "chg", "chgy"}
+_INT_VERBS = {"ok", "cities", "city", "venue", "tr", "su", "chs", "cx", "cxy", "chg", "chgy", "pay"}
 
 
 async def on_callback(update: Update, context: Context) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from fpv.payments import telegram as payments_telegram
 from fpv.payments.refunds import cancel_with_refund
+from fpv.payments.refunds import work_refunds as work
 
 
 def handlers() -> list[Any]:
@@ -17,15 +18,25 @@ async def send_invoice(bot: Any, result: Any, language: str) -> None:
     await payments_telegram.send_invoice(bot, result, language)
 
 
-def cancel_registration(deps: Any, *, registration_id: int, telegram_id: int, now: Any) -> Any:
-    """A pilot cancels: the venue's cut-off applies, a paid seat is refunded through the provider,
-    a CancelResult comes back and the RegistrationError subclasses are raised as by `cancel`."""
+def _ports(deps: Any) -> Any:
     ports = (deps.extras or {}).get("payment_ports")
     if ports is None:
         from fpv.payments.wiring import from_settings
         from fpv.settings import get_settings
 
         ports = from_settings(get_settings())[0]
+    return ports
+
+
+def work_refunds(deps: Any, payment_ids: list[int]) -> None:
+    """Refunds a use case queued: tried at once; the refund worker retries what fails."""
+    work(deps.db, _ports(deps), payment_ids, now=deps.now())
+
+
+def cancel_registration(deps: Any, *, registration_id: int, telegram_id: int, now: Any) -> Any:
+    """A pilot cancels: the venue's cut-off applies, a paid seat is refunded through the provider,
+    a CancelResult comes back and the RegistrationError subclasses are raised as by `cancel`."""
+    ports = _ports(deps)
     result, _refunds = cancel_with_refund(
         deps.db,
         deps.bus,

@@ -117,6 +117,15 @@ def request_refunds_for_registration(
     return sorted(r["id"] for r in rows)
 
 
+def held_payments(tx: Tx, registration_id: int) -> list[int]:
+    """Payments for this registration that we still hold ('paid')."""
+    rows = tx.all(
+        "SELECT id FROM payments WHERE registration_id = :reg AND status = 'paid' ORDER BY id",
+        reg=registration_id,
+    )
+    return [r["id"] for r in rows]
+
+
 def request_refunds_for_training(
     tx: Tx, training_id: int, *, reason: str, now: datetime
 ) -> list[int]:
@@ -124,21 +133,6 @@ def request_refunds_for_training(
         f"{_REQUEST} WHERE training_id = :tr AND status = 'paid' RETURNING id",
         tr=training_id,
         reason=reason,
-        now=now,
-    )
-    return sorted(r["id"] for r in rows)
-
-
-def request_refunds_for_unseated(tx: Tx, *, now: datetime) -> list[int]:
-    """Money kept for no seat: a 'paid' payment whose registration is not confirmed (cancelled
-    by the pilot or an admin, expired, or none at all) is owed back. Catches a crash between a
-    cancellation and its refund request."""
-    rows = tx.all(
-        f"{_REQUEST} WHERE status = 'paid' AND id IN (SELECT p.id FROM payments p"  # noqa: S608
-        " LEFT JOIN registrations r ON r.id = p.registration_id"
-        " WHERE p.status = 'paid' AND (r.id IS NULL OR r.status <> 'confirmed')"
-        " ORDER BY p.id LIMIT 500 FOR UPDATE OF p SKIP LOCKED) RETURNING id",
-        reason="reconcile",
         now=now,
     )
     return sorted(r["id"] for r in rows)

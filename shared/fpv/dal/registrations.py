@@ -228,3 +228,43 @@ def training_limits(tx: Tx, training_id: int) -> Row | None:
 
 def pilot_equipment(tx: Tx, pilot_id: int) -> str:
     return str(tx.value("SELECT equipment FROM pilots WHERE id = :id", id=pilot_id))
+
+
+def record_refund_decision(tx: Tx, registration_id: int, decision: str, rule: str) -> None:
+    tx.execute(
+        "UPDATE registrations SET refund_decision = :d, refund_rule = :r WHERE id = :id",
+        id=registration_id,
+        d=decision,
+        r=rule,
+    )
+
+
+def upcoming_training_ids_for_pilot(tx: Tx, pilot_id: int, now: datetime) -> list[int]:
+    """Trainings not yet started where the pilot holds or waits for a seat (id order)."""
+    rows = tx.all(
+        "SELECT DISTINCT r.training_id FROM registrations r"
+        " JOIN trainings t ON t.id = r.training_id"
+        " WHERE r.pilot_id = :p AND r.status IN ('waitlisted', 'pending_payment', 'confirmed')"
+        " AND t.starts_at > :now ORDER BY r.training_id",
+        p=pilot_id,
+        now=now,
+    )
+    return [r["training_id"] for r in rows]
+
+
+def upcoming_with_money(tx: Tx, pilot_id: int, now: datetime) -> list[Row]:
+    """The pilot's upcoming active registrations with what they paid (still held by us)."""
+    return tx.all(
+        "SELECT r.id, r.training_id, r.status, t.title, t.starts_at, t.status AS training_status,"
+        " v.time_zone, v.cancel_cutoff_hours,"
+        " COALESCE((SELECT sum(p.amount_kopecks) FROM payments p WHERE p.registration_id = r.id"
+        "   AND p.status = 'paid'), 0)::bigint AS paid_kopecks,"
+        " (SELECT min(p.currency) FROM payments p WHERE p.registration_id = r.id"
+        "   AND p.status = 'paid') AS currency"
+        " FROM registrations r JOIN trainings t ON t.id = r.training_id"
+        " JOIN venues v ON v.id = t.venue_id"
+        " WHERE r.pilot_id = :p AND r.status IN ('waitlisted', 'pending_payment', 'confirmed')"
+        " AND t.starts_at > :now ORDER BY t.starts_at, r.id",
+        p=pilot_id,
+        now=now,
+    )

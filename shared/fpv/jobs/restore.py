@@ -16,6 +16,7 @@ import hashlib
 import json
 import logging
 import time
+import uuid
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -39,6 +40,9 @@ from fpv.ports.events import EventBus
 log = logging.getLogger("fpv.jobs.restore")
 
 LEDGER_KEY = "ledger/deletion-ledger.json"
+# One object per /delete_me, written before the database forgets the person (never rewritten,
+# so concurrent deletions cannot lose each other); merged with LEDGER_KEY on every read.
+LEDGER_ENTRIES = "ledger/entries/"
 LEDGER_FORMAT = "fpv-deletion-ledger"
 BATCH_ROWS = 5000
 
@@ -260,10 +264,9 @@ def read_ledger(db: Database) -> list[LedgerEntry]:
         return [(r["telegram_id"], r["deleted_at"]) for r in dal.deletion_ledger(tx)]
 
 
-def read_mirrored_ledger(store: BackupStore) -> list[LedgerEntry]:
-    """The ledger copy next to the backups ([] when there is none yet)."""
+def _read_ledger_doc(store: BackupStore, key: str) -> list[LedgerEntry]:
     try:
-        raw = store.get(LEDGER_KEY)
+        raw = store.get(key)
     except BackupNotFound:
         return []
     try:
@@ -272,7 +275,32 @@ def read_mirrored_ledger(store: BackupStore) -> list[LedgerEntry]:
             raise ValueError("not a deletion ledger")
         return [(int(tid), datetime.fromisoformat(at)) for tid, at in doc["entries"]]
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise BackupCorrupted(f"{store.where(LEDGER_KEY)} is unreadable ({exc})") from None
+        raise BackupCorrupted(f"{store.where(key)} is unreadable ({exc})") from None
+
+
+def read_mirrored_ledger(store: BackupStore) -> list[LedgerEntry]:
+    """The ledger kept next to the backups: the mirrored copy and every entry written at the
+    moment of a deletion ([] when there is none yet)."""
+    sources = [_read_ledger_doc(store, LEDGER_KEY)]
+    sources += [_read_ledger_doc(store, key) for key in store.list(LEDGER_ENTRIES)]
+    return merge_ledgers(*sources)
+
+
+def record_deletion(store: BackupStore, telegram_id: int, deleted_at: datetime) -> None:
+    """/delete_me writes this before the database forgets the person: a restore run at any
+    moment afterwards re-applies the deletion, even one started before the next mirror run."""
+    at = deleted_at.astimezone(UTC)
+    doc = {
+        "format": LEDGER_FORMAT,
+        "version": 1,
+        "entries": [[telegram_id, at.isoformat()]],
+    }
+    store.put(
+        f"{LEDGER_ENTRIES}{at:%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex}.json",
+        json.dumps(doc).encode(),
+        content_type="application/json",
+        metadata={"entries": "1"},
+    )
 
 
 def mirror_ledger(db: Database, store: BackupStore, *, now: datetime | None = None) -> int:
@@ -307,7 +335,7 @@ def apply_deletion_ledger(
         doomed = dal.people_to_forget(tx, entries)
     promotions = 0
     for telegram_id in doomed:
-        promotions += len(delete_person(db, bus, telegram_id=telegram_id, now=now))
+        promotions += len(delete_person(db, bus, telegram_id=telegram_id, now=now).promotions)
     with db.transaction() as tx:
         dal.record_deletions(tx, entries)  # the original times, not the restore's
     return len(doomed), promotions

@@ -32,6 +32,16 @@ class BotApi:
         self._timeout = timeout
         self._client: httpx.Client | None = None
 
+    @classmethod
+    def at(cls, bot_url: str, *, timeout: float = 10.0) -> BotApi:
+        """A client for a full bot URL (`https://api.telegram.org/bot<token>`, as PTB's
+        `Bot.base_url`)."""
+        api = cls.__new__(cls)
+        api._url = bot_url.rstrip("/")
+        api._timeout = timeout
+        api._client = None
+        return api
+
     def _http(self) -> httpx.Client:
         if self._client is None:  # created on first use, reused while the container is warm
             self._client = httpx.Client(timeout=self._timeout)

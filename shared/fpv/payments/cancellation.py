@@ -1,5 +1,5 @@
 """An organiser cancels a training: every active registration is withdrawn, every payer is
-refunded exactly once, every pilot is told.
+refunded exactly once, every pilot is told (through the outbox, queued in the same commit).
 
 One transaction marks the training cancelled, withdraws the registrations, queues the refunds
 and writes the audit record, so a crash leaves either nothing or everything owed in the queue.
@@ -13,8 +13,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
+from fpv import delivery, notices, outbox
 from fpv.dal import payments as dal
 from fpv.dal import registrations as reg_dal
 from fpv.db import Database
@@ -22,7 +22,6 @@ from fpv.payments import ports as p
 from fpv.payments.refunds import RefundResult, attempt_refund
 from fpv.ports.events import SCHEDULE_CHANGED, EventBus
 from fpv.registrations import TrainingNotFound
-from fpv.texts import t
 
 log = logging.getLogger("fpv.payments.cancellation")
 
@@ -46,6 +45,8 @@ def cancel_training(
     now: datetime | None = None,
 ) -> TrainingCancellation:
     now = now or datetime.now(UTC)
+    events: list[int] = []
+    notices_ids: list[int] = []
     with db.transaction() as tx:
         training = reg_dal.lock_training(tx, training_id)
         if training is None:
@@ -54,6 +55,11 @@ def cancel_training(
         withdrawn = dal.active_registrations(tx, training_id)
         for reg in withdrawn:
             reg_dal.set_status(tx, reg["id"], "cancelled")
+            paid = reg["status"] == "confirmed" and training["price_kopecks"] > 0
+            if paid:
+                reg_dal.record_refund_decision(tx, reg["id"], "refund", "training_cancelled")
+            notice = notices.training_cancelled(tx, training, reg, refund=paid)
+            notices_ids += [notice] if notice is not None else []
         refund_ids = dal.request_refunds_for_training(
             tx, training_id, reason="training_cancelled", now=now
         )
@@ -65,18 +71,18 @@ def cancel_training(
                 target=f"training:{training_id}",
                 details={"registrations": len(withdrawn), "refunds": len(refund_ids)},
             )
-    if newly or withdrawn:
-        bus.publish(SCHEDULE_CHANGED, {"training_id": training_id, "reason": "training_cancelled"})
-    when = f"{training['starts_at'].astimezone(ZoneInfo(training['time_zone'])):%d.%m.%Y %H:%M}"
+        if newly or withdrawn:
+            events.append(
+                outbox.event(
+                    tx,
+                    SCHEDULE_CHANGED,
+                    {"training_id": training_id, "reason": "training_cancelled"},
+                )
+            )
+    outbox.publish_now(db, bus, events)
     told = 0
-    for reg in withdrawn:
-        if reg["telegram_id"] is None:
-            continue
-        lang = reg["language"] or "ru"
-        text = t("payments.training_cancelled", lang, title=training["title"], when=when)
-        if reg["status"] == "confirmed" and training["price_kopecks"] > 0:
-            text += "\n" + t("payments.training_cancelled.refund_note", lang)
-        told += bool(ports.notifier.tell(reg["telegram_id"], text))
+    if ports.deliverers is not None and notices_ids:  # else the outbox worker sends them
+        told = delivery.send(db, ports.deliverers, notices_ids).delivered
     refunds = [attempt_refund(db, ports, pid, now=now) for pid in refund_ids]
     log.info(
         "training %s cancelled: %s registrations withdrawn, %s refunds",

@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from fpv import outbox
 from fpv.dal import payments as dal
 from fpv.db import Database, IntegrityViolation, Tx
 from fpv.payments import ports as p
@@ -174,8 +175,13 @@ def record_payment(
             outcome = "duplicate"
         else:
             outcome = settlement.outcome  # confirmed | reseated
+        events: list[int] = []
         if outcome in ("no_seat", "duplicate", "unknown_registration"):
             dal.request_refund(tx, payment_id, reason=outcome, now=now)
+        else:
+            detail = {"training_id": reg["training_id"], "reason": "payment_" + outcome}
+            events.append(outbox.event(tx, SCHEDULE_CHANGED, detail))
+    outbox.publish_now(db, bus, events)
     ports.metrics.count(p.PAYMENT_SUCCEEDED)
     result = PaymentOutcome(
         outcome,
@@ -193,8 +199,4 @@ def record_payment(
         # money arrived but bought nothing: counts as a failed payment for the alarms
         ports.metrics.count(p.PAYMENT_FAILED)
         log.warning("payment %s bought no seat (%s); refund queued", payment_id, outcome)
-    else:
-        bus.publish(
-            SCHEDULE_CHANGED, {"training_id": result.training_id, "reason": "payment_" + outcome}
-        )
     return result

@@ -12,6 +12,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from fpv.dal import payments as dal
+from fpv.db import Database
 from fpv.payments.config import PaymentConfig
 from fpv.payments.money import charge_for, format_amount, to_decimal_string
 from fpv.texts import t
@@ -58,13 +60,17 @@ class InvoiceSpec:
         """Arguments for `telegram.Bot.send_invoice`."""
         from telegram import LabeledPrice
 
+        return {**self.api_params(), "prices": [LabeledPrice(self.price_label, self.amount)]}
+
+    def api_params(self) -> dict[str, Any]:
+        """The Bot API's `sendInvoice` parameters as JSON (what the outbox sends)."""
         kwargs: dict[str, Any] = {
             "chat_id": self.chat_id,
             "title": self.title,
             "description": self.description,
             "payload": self.payload,
             "currency": self.currency,
-            "prices": [LabeledPrice(self.price_label, self.amount)],
+            "prices": [{"label": self.price_label, "amount": self.amount}],
             "provider_token": self.provider_token,
         }
         if self.provider_data is not None:
@@ -149,3 +155,39 @@ def build_invoice(target: InvoiceTarget, config: PaymentConfig) -> InvoiceSpec:
         ),
         need_email=config.provider == "yookassa",
     )
+
+
+def held_target(db: Database, registration_id: int, language: str | None) -> InvoiceTarget | None:
+    """The invoice target if the seat is still held for payment (else None: nothing to send)."""
+    with db.transaction(readonly=True) as tx:
+        row = dal.invoice_target(tx, registration_id)
+    if (
+        row is None
+        or row["status"] != "pending_payment"
+        or row["training_status"] != "scheduled"
+        or row["price_kopecks"] <= 0
+    ):
+        return None
+    return InvoiceTarget(
+        registration_id=row["id"],
+        public_id=row["public_id"],
+        telegram_id=row["telegram_id"],
+        language=language or row["language"],
+        status=row["status"],
+        hold_expires_at=row["hold_expires_at"],
+        training_title=row["title"],
+        starts_at=row["starts_at"],
+        venue_name=row["venue_name"],
+        time_zone=row["time_zone"],
+        price_kopecks=row["price_kopecks"],
+        channel_label=row["channel_label"],
+        channel_mhz=row["channel_mhz"],
+    )
+
+
+def invoice_params(
+    db: Database, registration_id: int, language: str | None, config: PaymentConfig
+) -> dict[str, Any] | None:
+    """`sendInvoice` parameters for a held seat, or None when it is no longer held."""
+    target = held_target(db, registration_id, language)
+    return None if target is None else build_invoice(target, config).api_params()

@@ -126,4 +126,5 @@ class PaymentPorts:
     notifier: Notifier
     metrics: MetricSink
     yookassa: YooKassaApi | None = None
+    deliverers: Any = None  # fpv.outbox.Deliverers: pilots' notices sent at once
     extras: dict[str, Any] = field(default_factory=dict)

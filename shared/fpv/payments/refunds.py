@@ -9,8 +9,10 @@ States of a payment: paid → refund_pending → refunded | refund_failed.
 - After MAX_ATTEMPTS unreachable attempts the refund becomes refund_failed (alarm); an operator
   can put it back with `fpv payments retry-refund ID` (a fresh key: the provider may remember
   its refusal under the old one; no provider refunds more than was paid).
-- `retry_pending_refunds` also sweeps 'paid' payments whose registration holds no seat
-  (e.g. the process died between a cancellation and its refund request): nothing is lost.
+- Whether a cancelled seat's money goes back is decided by the use case that cancels
+  (`fpv.registrations.refund_policy`) and queued in the same transaction as the cancellation, so
+  nothing is lost in a crash and nothing is swept up later: a paid training that took place is
+  never refunded because its registration changed afterwards.
 """
 
 from __future__ import annotations
@@ -169,6 +171,7 @@ def cancel_with_refund(
     telegram_id: int | None,
     now: datetime | None = None,
     by_admin: bool = False,
+    admin_refund: bool | None = None,
     hold_minutes: int = 15,
 ) -> tuple[CancelResult, list[RefundResult]]:
     """A pilot (or an admin) cancels; a paid seat is refunded through the provider. The venue's
@@ -181,23 +184,21 @@ def cancel_with_refund(
         telegram_id=telegram_id,
         now=now,
         by_admin=by_admin,
+        admin_refund=admin_refund,
         hold_minutes=hold_minutes,
     )
-    refunds: list[RefundResult] = []
-    if result.previous_status == "confirmed":
-        refunds = refund_registration(
-            db,
-            ports,
-            registration_id=registration_id,
-            reason="admin_cancelled" if by_admin else "pilot_cancelled",
-            now=now,
-        )
-    return result, refunds
+    return result, work_refunds(db, ports, result.refund_payment_ids, now=now)
+
+
+def work_refunds(
+    db: Database, ports: p.PaymentPorts, payment_ids: list[int], *, now: datetime | None = None
+) -> list[RefundResult]:
+    """Work refunds a use case has just queued; the worker retries any the provider refused."""
+    return [attempt_refund(db, ports, pid, now=_now(now)) for pid in payment_ids]
 
 
 @dataclass
 class RefundRetryReport:
-    reconciled: int = 0
     attempted: int = 0
     refunded: int = 0
     failed: int = 0
@@ -216,14 +217,10 @@ def retry_pending_refunds(
     limit: int = 200,
     should_stop: Callable[[], bool] | None = None,
 ) -> RefundRetryReport:
-    """The refund worker (the payments function's schedule; the jobs may call it too): request
-    refunds owed for seats no longer held, then work every due refund, oldest first."""
+    """The refund worker (the payments function's schedule; the jobs may call it too): work
+    every due refund, oldest first."""
     now = _now(now)
     report = RefundRetryReport()
-    with db.transaction() as tx:
-        report.reconciled = len(dal.request_refunds_for_unseated(tx, now=now))
-    if report.reconciled:
-        log.warning("%s paid payment(s) without a seat queued for refund", report.reconciled)
     while report.attempted < limit and not (should_stop and should_stop()):
         with db.transaction() as tx:
             row = dal.claim_refund(tx, now=now, lease_until=now + LEASE)

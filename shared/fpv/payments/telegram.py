@@ -24,7 +24,6 @@ from telegram.ext import (
     filters,
 )
 
-from fpv.dal import payments as dal
 from fpv.db import Database, DatabaseUnavailable
 from fpv.payments import ports as p
 from fpv.payments.checkout import (
@@ -36,7 +35,7 @@ from fpv.payments.checkout import (
     record_payment,
 )
 from fpv.payments.config import PaymentConfig
-from fpv.payments.invoice import InvoiceTarget, build_invoice
+from fpv.payments.invoice import build_invoice, held_target
 from fpv.payments.money import format_amount
 from fpv.payments.refunds import attempt_refund
 from fpv.settings import Settings
@@ -64,31 +63,10 @@ async def send_invoice(
         settings = settings or get_settings()
         db = db or runtime.database(settings)
         config = config or PaymentConfig.from_settings(settings)
-    with db.transaction(readonly=True) as tx:
-        row = dal.invoice_target(tx, result.registration_id)
-    if (
-        row is None
-        or row["status"] != "pending_payment"
-        or row["training_status"] != "scheduled"
-        or row["price_kopecks"] <= 0
-    ):
+    target = held_target(db, result.registration_id, language)
+    if target is None:
         log.info("no invoice for registration %s: not held for payment", result.registration_id)
         return None
-    target = InvoiceTarget(
-        registration_id=row["id"],
-        public_id=row["public_id"],
-        telegram_id=row["telegram_id"],
-        language=language or row["language"],
-        status=row["status"],
-        hold_expires_at=row["hold_expires_at"],
-        training_title=row["title"],
-        starts_at=row["starts_at"],
-        venue_name=row["venue_name"],
-        time_zone=row["time_zone"],
-        price_kopecks=row["price_kopecks"],
-        channel_label=row["channel_label"],
-        channel_mhz=row["channel_mhz"],
-    )
     return await bot.send_invoice(**build_invoice(target, config).send_kwargs())
 
 

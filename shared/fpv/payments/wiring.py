@@ -32,12 +32,22 @@ def build_ports(settings: Settings) -> PaymentPorts:
             settings.stripe_api_key.get_secret_value(), settings.stripe_api_base_url
         )
     notifier: Notifier = SilentNotifier()
+    deliverers = None
     if settings.telegram_bot_token:
         api = BotApi(settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base_url)
         refunders["stars"] = StarsRefunder(api)
         notifier = BotApiNotifier(api)
+        from fpv.delivery import deliverers as make_deliverers
+
+        deliverers = make_deliverers(
+            bus=None, bot_api=api, payment_config=PaymentConfig.from_settings(settings)
+        )
     return PaymentPorts(
-        refunders=refunders, notifier=notifier, metrics=EmfMetrics(), yookassa=yookassa
+        refunders=refunders,
+        notifier=notifier,
+        metrics=EmfMetrics(),
+        yookassa=yookassa,
+        deliverers=deliverers,
     )
 
 

@@ -15,6 +15,10 @@ SCHEDULE_CHANGED = "ScheduleChanged"
 Subscriber = Callable[[dict[str, Any]], None]
 
 
+class EventNotPublished(RuntimeError):
+    """EventBridge accepted the request but not the event (throttling, internal failure)."""
+
+
 class EventBus(Protocol):
     def publish(self, detail_type: str, detail: dict[str, Any]) -> None: ...
 
@@ -64,7 +68,7 @@ class EventBridgeBus:
             import boto3  # lazy: keeps boto3 out of cold starts that never publish
 
             self._client = boto3.client("events", endpoint_url=self._endpoint_url)
-        self._client.put_events(
+        response = self._client.put_events(
             Entries=[
                 {
                     "Source": SOURCE,
@@ -74,3 +78,6 @@ class EventBridgeBus:
                 }
             ]
         )
+        if response.get("FailedEntryCount"):
+            codes = [e.get("ErrorCode") for e in response.get("Entries", []) if e.get("ErrorCode")]
+            raise EventNotPublished(f"EventBridge refused the event: {codes}")

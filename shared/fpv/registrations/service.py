@@ -7,9 +7,13 @@ no channel is handed out twice. The database constraints (0001) back this up.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+from fpv import notices, outbox
+from fpv.dal import outbox as outbox_dal
+from fpv.dal import payments as payments_dal
 from fpv.dal import registrations as dal
 from fpv.db import Database, Row, Tx
 from fpv.ports.events import SCHEDULE_CHANGED, EventBus
@@ -23,6 +27,7 @@ from fpv.registrations.errors import (
     TrainingClosed,
     TrainingNotFound,
 )
+from fpv.registrations.refund_policy import RefundDecision, decide
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,7 @@ class SignUpResult:
     hold_expires_at: datetime | None
     waitlist_position: int | None
     price_kopecks: int
+    outbox_ids: tuple[int, ...] = ()  # the invoice of a held seat: deliver it now
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,7 @@ class Promotion:
     channel_label: str | None
     hold_expires_at: datetime | None
     heat: int = 1
+    outbox_ids: tuple[int, ...] = ()  # the pilot's notice (and invoice), queued with the seat
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,48 @@ class CancelResult:
     previous_status: str
     refund_due: bool
     promotions: list[Promotion] = field(default_factory=list)
+    refund_payment_ids: list[int] = field(default_factory=list)  # queued in the same commit
+    refund_rule: str | None = None
+
+    @property
+    def outbox_ids(self) -> list[int]:
+        return [i for p in self.promotions for i in p.outbox_ids]
+
+
+@dataclass(frozen=True)
+class Deletion:
+    """What /delete_me did: seats released (with the waitlist's promotions), refunds queued
+    under the venue's rule for upcoming paid seats."""
+
+    promotions: list[Promotion] = field(default_factory=list)
+    refund_payment_ids: list[int] = field(default_factory=list)
+    trainings_changed: list[int] = field(default_factory=list)
+
+    @property
+    def outbox_ids(self) -> list[int]:
+        return [i for p in self.promotions for i in p.outbox_ids]
+
+
+def _changed(tx: Tx, events: list[int], training_id: int, reason: str) -> None:
+    """Queue "schedule changed" with the change (the public site follows)."""
+    events.append(
+        outbox.event(tx, SCHEDULE_CHANGED, {"training_id": training_id, "reason": reason})
+    )
+
+
+def _record_refund_decision(
+    tx: Tx, reg: Row, training: Row, now: datetime, *, reason: str, admin_refund: bool | None
+) -> tuple[RefundDecision | None, list[int]]:
+    """For a paid, confirmed seat: decide by the venue's rule, record the decision with the
+    registration and queue the refund in this transaction. Others have nothing to decide."""
+    if reg["status"] != "confirmed" or not payments_dal.held_payments(tx, reg["id"]):
+        return None, []
+    decision = decide(training, now, admin_refund=admin_refund)
+    dal.record_refund_decision(tx, reg["id"], decision.decision, decision.rule)
+    if not decision.refund:
+        return decision, []
+    ids = payments_dal.request_refunds_for_registration(tx, reg["id"], reason=reason, now=now)
+    return decision, ids
 
 
 def _now(now: datetime | None) -> datetime:
@@ -93,6 +142,8 @@ def sign_up(
     now: datetime | None = None,
 ) -> SignUpResult:
     now = _now(now)
+    events: list[int] = []
+    invoices: list[int] = []
     with db.transaction() as tx:
         pilot = dal.pilot_by_telegram(tx, telegram_id)
         if pilot is None:
@@ -141,7 +192,11 @@ def sign_up(
                 heat=seat.heat,
             )
             position = None
-    bus.publish(SCHEDULE_CHANGED, {"training_id": training_id, "reason": "sign_up"})
+            if status == "pending_payment":
+                invoice = outbox.invoice(tx, row["id"], telegram_id, pilot["language"])
+                invoices += [invoice] if invoice is not None else []
+        _changed(tx, events, training_id, "sign_up")
+    outbox.publish_now(db, bus, events)
     return SignUpResult(
         registration_id=row["id"],
         public_id=row["public_id"],
@@ -153,7 +208,19 @@ def sign_up(
         hold_expires_at=row["hold_expires_at"],
         waitlist_position=position,
         price_kopecks=training["price_kopecks"],
+        outbox_ids=tuple(invoices),
     )
+
+
+def resend_invoice(db: Database, *, registration_id: int, telegram_id: int) -> list[int]:
+    """The pilot asks to pay a held seat again (the Pay button, or signing up again): the
+    invoice is queued anew. [] when the seat is not (or no longer) held for payment."""
+    with db.transaction() as tx:
+        reg = dal.registration(tx, registration_id)
+        if reg is None or reg["telegram_id"] != telegram_id or reg["status"] != "pending_payment":
+            return []
+        invoice = outbox.invoice(tx, registration_id, telegram_id, reg["language"] or "ru")
+    return [invoice] if invoice is not None else []
 
 
 def promote_waitlist(tx: Tx, training: Row, now: datetime, hold_minutes: int) -> list[Promotion]:
@@ -185,19 +252,19 @@ def promote_waitlist(tx: Tx, training: Row, now: datetime, hold_minutes: int) ->
             keep_channel=False,
         )
         seats_taken += 1
-        promotions.append(
-            Promotion(
-                registration_id=candidate["id"],
-                telegram_id=candidate["telegram_id"],
-                language=candidate["language"],
-                training_id=training["id"],
-                status=status,
-                channel_mhz=seat.mhz,
-                channel_label=seat.label,
-                hold_expires_at=hold,
-                heat=seat.heat,
-            )
+        promotion = Promotion(
+            registration_id=candidate["id"],
+            telegram_id=candidate["telegram_id"],
+            language=candidate["language"],
+            training_id=training["id"],
+            status=status,
+            channel_mhz=seat.mhz,
+            channel_label=seat.label,
+            hold_expires_at=hold,
+            heat=seat.heat,
         )
+        ids = notices.promoted(tx, promotion)
+        promotions.append(replace(promotion, outbox_ids=tuple(ids)))
     return promotions
 
 
@@ -209,11 +276,15 @@ def cancel(
     telegram_id: int | None,
     now: datetime | None = None,
     by_admin: bool = False,
+    admin_refund: bool | None = None,
     hold_minutes: int = 15,
 ) -> CancelResult:
     """A pilot (or an admin, `by_admin`) cancels. Pilots must respect the venue's cut-off for a
-    held seat; leaving the waitlist or an unpaid hold is always allowed."""
+    held seat; leaving the waitlist or an unpaid hold is always allowed. A paid seat's refund is
+    decided here (`refund_policy`; an admin may say `admin_refund=False`) and queued in the same
+    transaction; the caller works the queued refunds (`refund_payment_ids`) at once."""
     now = _now(now)
+    events: list[int] = []
     with db.transaction() as tx:
         found = dal.registration(tx, registration_id)
         if found is None or (not by_admin and found["telegram_id"] != telegram_id):
@@ -229,16 +300,27 @@ def cancel(
             if now > cutoff:
                 raise CancelTooLate(f"cancellation closed at {cutoff.isoformat()}")
         dal.set_status(tx, registration_id, "cancelled")
+        decision, refund_ids = _record_refund_decision(
+            tx,
+            reg,
+            training,
+            now,
+            reason="admin_cancelled" if by_admin else "pilot_cancelled",
+            admin_refund=(True if admin_refund is None else admin_refund) if by_admin else None,
+        )
         promotions = []
         if reg["status"] in dal.SEATED and training["status"] == "scheduled":
             promotions = promote_waitlist(tx, training, now, hold_minutes)
-    bus.publish(SCHEDULE_CHANGED, {"training_id": reg["training_id"], "reason": "cancel"})
+        _changed(tx, events, reg["training_id"], "cancel")
+    outbox.publish_now(db, bus, events)
     return CancelResult(
         registration_id=registration_id,
         training_id=reg["training_id"],
         previous_status=reg["status"],
-        refund_due=reg["status"] == "confirmed" and training["price_kopecks"] > 0,
+        refund_due=bool(refund_ids),
         promotions=promotions,
+        refund_payment_ids=refund_ids,
+        refund_rule=decision.rule if decision else None,
     )
 
 
@@ -252,6 +334,7 @@ def expire_holds(
         training_ids = dal.trainings_with_expired_holds(tx, now)
     results: list[CancelResult] = []
     for training_id in training_ids:
+        events: list[int] = []
         with db.transaction() as tx:
             training = dal.lock_training(tx, training_id)
             expired = dal.expired_holds(tx, training_id, now)
@@ -265,6 +348,8 @@ def expire_holds(
                 and training["starts_at"] > now
                 else []
             )
+            if expired:
+                _changed(tx, events, training_id, "hold_expired")
         for i, reg in enumerate(expired):
             results.append(
                 CancelResult(
@@ -275,9 +360,63 @@ def expire_holds(
                     promotions=promotions if i == 0 else [],
                 )
             )
-        if expired:
-            bus.publish(SCHEDULE_CHANGED, {"training_id": training_id, "reason": "hold_expired"})
+        outbox.publish_now(db, bus, events)
     return results
+
+
+@dataclass(frozen=True)
+class SeatFate:
+    """What /delete_me will do to one upcoming seat (shown to the pilot before confirming)."""
+
+    registration_id: int
+    training_id: int
+    title: str
+    starts_at: datetime
+    time_zone: str
+    status: str
+    paid_kopecks: int
+    currency: str
+    refund: bool
+    rule: str | None  # refund_policy rule for a paid seat
+
+
+def deletion_preview(
+    db: Database, *, telegram_id: int, now: datetime | None = None
+) -> list[SeatFate]:
+    """Every upcoming seat or waitlist place the pilot holds, with what happens to its money,
+    decided by the same rule `delete_person` applies."""
+    now = _now(now)
+    fates: list[SeatFate] = []
+    with db.transaction(readonly=True) as tx:
+        pilot = dal.pilot_by_telegram(tx, telegram_id)
+        if pilot is None:
+            return []
+        for reg in dal.upcoming_with_money(tx, pilot["id"], now):
+            paid = reg["status"] == "confirmed" and reg["paid_kopecks"] > 0
+            training = {
+                "status": reg["training_status"],
+                "starts_at": reg["starts_at"],
+                "cancel_cutoff_hours": reg["cancel_cutoff_hours"],
+            }
+            decision = decide(training, now) if paid else None
+            fates.append(
+                SeatFate(
+                    registration_id=reg["id"],
+                    training_id=reg["training_id"],
+                    title=reg["title"],
+                    starts_at=reg["starts_at"],
+                    time_zone=reg["time_zone"],
+                    status=reg["status"],
+                    paid_kopecks=reg["paid_kopecks"] if paid else 0,
+                    currency=reg["currency"] or "RUB",
+                    refund=bool(decision and decision.refund),
+                    rule=decision.rule if decision else None,
+                )
+            )
+    return fates
+
+
+DeletionRecorder = Callable[[int, datetime], None]
 
 
 def delete_person(
@@ -287,35 +426,47 @@ def delete_person(
     telegram_id: int,
     now: datetime | None = None,
     hold_minutes: int = 15,
-) -> list[Promotion]:
-    """/delete_me: release every seat (the waitlist moves up), then forget the pilot: pilot row
-    and consent deleted, payments and registrations kept for accounting but de-linked, and the
-    deletion recorded for backup restores. Safe to call twice."""
+    record_outside: DeletionRecorder | None = None,
+) -> Deletion:
+    """/delete_me: release every upcoming seat (the waitlist moves up; a paid seat is refunded
+    by the venue's rule, as if the pilot cancelled, but also after the cut-off nothing is owed),
+    then forget the pilot: pilot row and consent deleted, undelivered messages to them dropped,
+    payments and registrations kept for accounting but de-linked, and the deletion recorded for
+    backup restores. Trainings that already took place keep their registrations as they are:
+    nothing is cancelled or refunded there.
+
+    `record_outside` writes the deletion to durable storage outside the database BEFORE the
+    database forgets the person, so a restore at any moment after it re-applies the deletion
+    (if it fails, nothing is deleted and the caller says "try again"). Safe to call twice."""
     now = _now(now)
+    if record_outside is not None:
+        record_outside(telegram_id, datetime.now(UTC))  # real time: compared with created_at
     promotions: list[Promotion] = []
+    refund_ids: list[int] = []
     changed: list[int] = []
+    events: list[int] = []
     with db.transaction() as tx:
         pilot = dal.pilot_by_telegram(tx, telegram_id, for_update=True)
         if pilot is not None:
             # Lock trainings in id order: two deletions never deadlock each other.
-            for training_id in dal.active_training_ids_for_pilot(tx, pilot["id"]):
+            for training_id in dal.upcoming_training_ids_for_pilot(tx, pilot["id"], now):
                 training = dal.lock_training(tx, training_id)
                 reg = dal.active_for_pilot(tx, training_id, pilot["id"], for_update=True)
-                if reg is None:
+                if reg is None or training is None:
                     continue
                 dal.set_status(tx, reg["id"], "cancelled")
-                if (
-                    reg["status"] in dal.SEATED
-                    and training
-                    and training["status"] == "scheduled"
-                    and training["starts_at"] > now
-                ):
+                _decision, ids = _record_refund_decision(
+                    tx, reg, training, now, reason="account_deleted", admin_refund=None
+                )
+                refund_ids += ids
+                if reg["status"] in dal.SEATED and training["status"] == "scheduled":
                     promotions += promote_waitlist(tx, training, now, hold_minutes)
                 changed.append(training_id)
+                _changed(tx, events, training_id, "delete_me")
+        outbox_dal.forget_person(tx, telegram_id)
         dal.forget_pilot(tx, pilot_id=pilot and pilot["id"], telegram_id=telegram_id)
-    for training_id in changed:
-        bus.publish(SCHEDULE_CHANGED, {"training_id": training_id, "reason": "delete_me"})
-    return promotions
+    outbox.publish_now(db, bus, events)
+    return Deletion(promotions, refund_ids, changed)
 
 
 def channel_choices(
@@ -427,6 +578,7 @@ def change_channel(
 ) -> seating.ChannelChoice:
     """A pilot moves their seat to another free channel, under the training lock like sign-ups."""
     now = _now(now)
+    events: list[int] = []
     with db.transaction() as tx:
         found = dal.registration(tx, registration_id)
         if found is None or found["telegram_id"] != telegram_id:
@@ -462,5 +614,6 @@ def change_channel(
                 heat=reg["heat"],
                 keep_channel=False,
             )
-    bus.publish(SCHEDULE_CHANGED, {"training_id": training["id"], "reason": "channel_change"})
+        _changed(tx, events, training["id"], "channel_change")
+    outbox.publish_now(db, bus, events)
     return chosen

@@ -58,9 +58,10 @@ async def reply(
                 return
             # the message is too old or gone: fall through and send a new one
             log.info("edit failed (%s); sending a new message", type(exc).__name__)
+    # a button of an inline message has no chat: the person's private chat has their id
     chat = update.effective_chat
-    assert chat is not None
-    await context.bot.send_message(chat.id, text, reply_markup=keyboard)
+    chat_id = chat.id if chat is not None else user_id(update)
+    await context.bot.send_message(chat_id, text, reply_markup=keyboard)
 
 
 async def toast(update: Update, text: str | None = None, *, alert: bool = False) -> None:

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from telegram import Update
 
-from fpv.bot import keyboards, payments_seam, render
+from fpv.bot import keyboards, notifications, payments_seam, render
 from fpv.bot.callbacks import Callback
 from fpv.bot.deps import deps_of
 from fpv.bot.handlers.common import Context, reply, require_pilot, toast
-from fpv.bot.handlers.signup import MAX_CHANNEL_BUTTONS, choice_label
+from fpv.bot.handlers.signup import MAX_CHANNEL_BUTTONS, choice_label, send_invoice_again
 from fpv.bot.keyboards import button, markup
-from fpv.bot.notifications import notify_promotions
 from fpv.db import Row
 from fpv.registrations import (
     CancelTooLate,
@@ -61,14 +60,41 @@ async def my_trainings(update: Update, context: Context, cb: Callback | None = N
         return
     lines = [t("bot.my.title", lang)]
     rows = []
+    now = deps.now()
     for n, reg in enumerate(regs, start=1):
         lines.append(_registration_line(n, reg, lang))
-        row = [button(t("bot.btn.cancel_n", lang, n=n), "cx", reg["id"])]
-        if reg["status"] in SEATED:
+        row = []
+        if reg["status"] == "pending_payment":
+            row.append(button(t("bot.btn.pay_n", lang, n=n), "pay", reg["id"]))
+        if _can_cancel(reg, now):
+            row.append(button(t("bot.btn.cancel_n", lang, n=n), "cx", reg["id"]))
+        if reg["status"] in SEATED and reg["starts_at"] > now:
             row.append(button(t("bot.btn.change_channel_n", lang, n=n), "chg", reg["id"]))
-        rows.append(row)
+        if row:
+            rows.append(row)
     rows.append([button(t("bot.btn.menu", lang), "menu")])
     await reply(update, context, "\n\n".join(lines), markup(rows), edit=cb is not None)
+
+
+def _can_cancel(reg: Row, now: datetime) -> bool:
+    """The pilot may still cancel: a waitlist place or an unpaid hold any time before the start,
+    a confirmed seat until the venue's cut-off (the use case enforces the same rule)."""
+    if reg["starts_at"] <= now:
+        return False
+    if reg["status"] != "confirmed":
+        return True
+    return now <= reg["starts_at"] - timedelta(hours=reg["cancel_cutoff_hours"])
+
+
+async def pay(update: Update, context: Context, cb: Callback) -> None:
+    """The Pay button of a held seat: the invoice again."""
+    pilot = await require_pilot(update, context)
+    if pilot is None:
+        return
+    lang = pilot["language"]
+    await toast(update)
+    if not await send_invoice_again(update, context, cb.int_arg(0)):
+        await _gone(update, context, lang)
 
 
 def _find(deps, telegram_id: int, registration_id: int) -> Row | None:
@@ -151,6 +177,8 @@ async def confirm_cancel(update: Update, context: Context, cb: Callback) -> None
     text = t("bot.cancel.done", lang)
     if result.refund_due:
         text += "\n" + t("bot.cancel.refund_note", lang)
+    elif result.refund_rule is not None:  # paid, and the venue's rule keeps the money
+        text += "\n" + t(f"bot.refund_rule.{result.refund_rule}", lang)
     await reply(
         update,
         context,
@@ -158,7 +186,7 @@ async def confirm_cancel(update: Update, context: Context, cb: Callback) -> None
         markup([[button(t("bot.btn.my", lang), "my"), button(t("bot.btn.menu", lang), "menu")]]),
         edit=True,
     )
-    await notify_promotions(context.bot, result.promotions, db=deps.db)
+    await notifications.deliver(context, result.outbox_ids)
 
 
 async def channel_options(update: Update, context: Context, cb: Callback) -> None:

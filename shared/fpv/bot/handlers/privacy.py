@@ -1,17 +1,32 @@
-"""/delete_me: confirmation, then every trace of the person is removed (152-FZ)."""
+"""/delete_me: first what happens to each upcoming seat and its money, then, confirmed, every
+trace of the person is removed (152-FZ)."""
 
 from __future__ import annotations
 
+import logging
+
 from telegram import Update
 
+from fpv.bot import notifications, render
 from fpv.bot.callbacks import Callback
-from fpv.bot.deps import deps_of
+from fpv.bot.deps import BotDeps, deps_of
 from fpv.bot.handlers.common import Context, lang_of, load_pilot, reply, toast, user_id
 from fpv.bot.keyboards import button, markup
-from fpv.bot.notifications import notify_promotions
 from fpv.dal import people
-from fpv.registrations import delete_person
+from fpv.payments.money import format_amount
+from fpv.registrations import SeatFate, delete_person, deletion_preview
 from fpv.texts import t
+
+log = logging.getLogger("fpv.bot.privacy")
+
+
+def _fate_line(fate: SeatFate, lang: str) -> str:
+    values = {"title": fate.title, "when": render.when(fate.starts_at, fate.time_zone, lang)}
+    if not fate.paid_kopecks:
+        return t("bot.delete.fate.free", lang, **values)
+    amount = format_amount(fate.paid_kopecks, fate.currency, lang)
+    key = "bot.delete.fate.refund" if fate.refund else "bot.delete.fate.keep"
+    return t(key, lang, amount=amount, why=t(f"bot.refund_rule.{fate.rule}", lang), **values)
 
 
 async def delete_me(update: Update, context: Context) -> None:
@@ -24,10 +39,15 @@ async def delete_me(update: Update, context: Context) -> None:
     if not known:
         await reply(update, context, t("bot.delete.nothing", lang))
         return
+    text = t("bot.delete.confirm", lang)
+    fates = deletion_preview(deps.db, telegram_id=telegram_id, now=deps.now())
+    if fates:
+        text += "\n\n" + t("bot.delete.fates_title", lang) + "\n"
+        text += "\n".join(_fate_line(f, lang) for f in fates)
     await reply(
         update,
         context,
-        t("bot.delete.confirm", lang),
+        text,
         markup(
             [
                 [button(t("bot.btn.delete_yes", lang), "del")],
@@ -37,16 +57,41 @@ async def delete_me(update: Update, context: Context) -> None:
     )
 
 
+def _ledger_recorder(deps: BotDeps):
+    """Writes the deletion next to the backups before the database forgets the person."""
+    store = deps.extras.get("deletion_store")
+    if store is None:
+        from fpv.jobs.backup_job import backup_store
+        from fpv.settings import get_settings
+
+        store = backup_store(get_settings())
+    from fpv.jobs.restore import record_deletion
+
+    return lambda telegram_id, at: record_deletion(store, telegram_id, at)
+
+
 async def delete_confirmed(update: Update, context: Context, _cb: Callback) -> None:
     deps = deps_of(context)
     telegram_id = user_id(update)
     lang = lang_of(update, deps, load_pilot(deps, telegram_id))  # before it is gone
     await toast(update)
-    promotions = delete_person(
-        deps.db, deps.bus, telegram_id=telegram_id, now=deps.now(), hold_minutes=deps.hold_minutes
+    deletion = delete_person(
+        deps.db,
+        deps.bus,
+        telegram_id=telegram_id,
+        now=deps.now(),
+        hold_minutes=deps.hold_minutes,
+        record_outside=_ledger_recorder(deps),
     )
-    await reply(update, context, t("bot.delete.done", lang), edit=True)
-    await notify_promotions(context.bot, promotions, db=deps.db)
+    text = t("bot.delete.done", lang)
+    if deletion.refund_payment_ids:
+        text += "\n" + t("bot.cancel.refund_note", lang)
+    await reply(update, context, text, edit=True)
+    await notifications.deliver(context, deletion.outbox_ids)
+    if deletion.refund_payment_ids:
+        from fpv.bot import payments_seam
+
+        payments_seam.work_refunds(deps, deletion.refund_payment_ids)
 
 
 async def delete_cancelled(update: Update, context: Context, _cb: Callback) -> None:

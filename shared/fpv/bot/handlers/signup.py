@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import Update
 
-from fpv.bot import keyboards, payments_seam, render
+from fpv.bot import keyboards, notifications, render
 from fpv.bot.callbacks import Callback
 from fpv.bot.deps import BotDeps, deps_of
 from fpv.bot.handlers.common import (
@@ -31,6 +32,7 @@ from fpv.registrations import (
     TrainingClosed,
     TrainingNotFound,
     channel_choices,
+    resend_invoice,
     sign_up,
 )
 from fpv.texts import t
@@ -152,12 +154,15 @@ async def _error(update: Update, context: Context, exc: RegistrationError, lang:
     if isinstance(exc, TrainingNotFound | TrainingClosed):
         await stale_training(update, context, lang)
     elif isinstance(exc, AlreadyRegistered):
+        held = exc.status == "pending_payment"
         await reply(
             update,
             context,
-            t("bot.signup.already", lang),
+            t("bot.signup.already_held" if held else "bot.signup.already", lang),
             markup([[button(t("bot.btn.my", lang), "my")]]),
         )
+        if held:  # the invoice may never have arrived: send it again
+            await send_invoice_again(update, context, exc.registration_id)
     elif isinstance(exc, ChannelUnavailable):
         await reply(
             update,
@@ -205,6 +210,24 @@ async def do_sign_up(update: Update, context: Context, cb: Callback) -> None:
     await announce(update, context, result, lang)
 
 
+def reminders_ahead(starts_at: datetime, now: datetime) -> str:
+    """Which reminders a sign-up made now will still get: 'both', '1h' or 'none' (a reminder
+    goes only to pilots who signed up before its moment, see fpv.jobs.reminders)."""
+    if now <= starts_at - timedelta(hours=24):
+        return "both"
+    if now <= starts_at - timedelta(hours=1):
+        return "1h"
+    return "none"
+
+
+async def send_invoice_again(update: Update, context: Context, registration_id: int) -> bool:
+    """Queue and send the invoice of the pilot's held seat again; False if it is not held."""
+    deps = deps_of(context)
+    ids = resend_invoice(deps.db, registration_id=registration_id, telegram_id=user_id(update))
+    await notifications.deliver(context, ids)
+    return bool(ids)
+
+
 async def announce(update: Update, context: Context, result: SignUpResult, lang: str) -> None:
     deps = deps_of(context)
     with deps.db.transaction(readonly=True) as tx:
@@ -219,12 +242,17 @@ async def announce(update: Update, context: Context, result: SignUpResult, lang:
     }
     menu = markup([[button(t("bot.btn.my", lang), "my"), button(t("bot.btn.menu", lang), "menu")]])
     if result.status == "confirmed":
-        await reply(update, context, t("bot.signup.confirmed", lang, **values), menu)
+        reminders = t(
+            f"bot.signup.reminders.{reminders_ahead(training['starts_at'], deps.now())}", lang
+        )
+        await reply(
+            update, context, t("bot.signup.confirmed", lang, reminders=reminders, **values), menu
+        )
     elif result.status == "pending_payment":
         assert result.hold_expires_at is not None
         until = render.clock(result.hold_expires_at, training["time_zone"])
         await reply(update, context, t("bot.signup.held", lang, until=until, **values), menu)
-        await payments_seam.send_invoice(context.bot, result, lang)
+        await notifications.deliver(context, result.outbox_ids)
     else:
         await reply(
             update,
