@@ -50,6 +50,7 @@ def app_env(db_url: str, tmp_path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     database, SITE_DIR → a temp folder. The settings cache is reset around the test."""
     monkeypatch.setenv("DATABASE_URL", db_url)
     monkeypatch.setenv("SITE_DIR", str(tmp_path / "site"))
+    monkeypatch.setenv("BACKUP_URL", str(tmp_path / "backups"))
     monkeypatch.delenv("EVENT_BUS_NAME", raising=False)
     monkeypatch.delenv("SECRETS_ARN", raising=False)
     get_settings.cache_clear()

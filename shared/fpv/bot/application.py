@@ -27,7 +27,7 @@ from telegram.request import HTTPXRequest
 
 from fpv.bot import callbacks, payments_seam
 from fpv.bot.deps import BotDeps
-from fpv.bot.handlers import mine, privacy, profile, schedule, signup, start
+from fpv.bot.handlers import card, mine, privacy, profile, schedule, signup, start
 from fpv.bot.handlers.common import Context, lang_of, load_pilot, toast
 from fpv.db import DatabaseUnavailable
 from fpv.texts import t
@@ -61,7 +61,7 @@ ROUTES: dict[str, CallbackHandler] = {
     "cities": schedule.cities,
     "city": schedule.city,
     "venue": schedule.venue,
-    "tr": signup.training_card,
+    "tr": card.training_card,
     "su": signup.do_sign_up,
     "chs": signup.pick_channel,
     "my": mine.my_trainings,

@@ -29,6 +29,7 @@ VERBS: dict[str, int] = {
     "cxy": 1,  # cancellation confirmed
     "chg": 1,  # channel change: list free channels for a registration
     "chgy": 2,  # channel change: registration id, MHz
+    "pay": 1,  # the invoice of a held seat again: registration id
     "prof": 0,
     "nick": 0,
     "eq": 0,  # equipment menu

@@ -34,7 +34,8 @@ PREFIX = "backups/"
 MANIFEST = "manifest.json"
 DATA = "data.jsonl.gz"
 # schema_migrations is the target database's own bookkeeping: recorded in the manifest instead.
-NOT_COPIED = frozenset({"schema_migrations"})
+# outbox: messages already sent or about to be; a restore must not send old ones again
+NOT_COPIED = frozenset({"schema_migrations", "outbox"})
 _DATED = re.compile(r"^backups/(\d{4})/(\d{2})/(\d{2})/(\d{8}T\d{6}Z)/manifest\.json$")
 
 

@@ -335,7 +335,8 @@ def apply_deletion_ledger(
         doomed = dal.people_to_forget(tx, entries)
     promotions = 0
     for telegram_id in doomed:
-        promotions += len(delete_person(db, bus, telegram_id=telegram_id, now=now).promotions)
+        deletion = delete_person(db, bus, telegram_id=telegram_id, now=now, decide_refunds=False)
+        promotions += len(deletion.promotions)
     with db.transaction() as tx:
         dal.record_deletions(tx, entries)  # the original times, not the restore's
     return len(doomed), promotions

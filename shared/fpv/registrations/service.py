@@ -427,6 +427,7 @@ def delete_person(
     now: datetime | None = None,
     hold_minutes: int = 15,
     record_outside: DeletionRecorder | None = None,
+    decide_refunds: bool = True,
 ) -> Deletion:
     """/delete_me: release every upcoming seat (the waitlist moves up; a paid seat is refunded
     by the venue's rule, as if the pilot cancelled, but also after the cut-off nothing is owed),
@@ -437,7 +438,9 @@ def delete_person(
 
     `record_outside` writes the deletion to durable storage outside the database BEFORE the
     database forgets the person, so a restore at any moment after it re-applies the deletion
-    (if it fails, nothing is deleted and the caller says "try again"). Safe to call twice."""
+    (if it fails, nothing is deleted and the caller says "try again"). Safe to call twice.
+    A restore re-applying an old deletion passes `decide_refunds=False`: whether that money went
+    back was decided, and maybe paid out, in the database the backup predates."""
     now = _now(now)
     if record_outside is not None:
         record_outside(telegram_id, datetime.now(UTC))  # real time: compared with created_at
@@ -455,10 +458,11 @@ def delete_person(
                 if reg is None or training is None:
                     continue
                 dal.set_status(tx, reg["id"], "cancelled")
-                _decision, ids = _record_refund_decision(
-                    tx, reg, training, now, reason="account_deleted", admin_refund=None
-                )
-                refund_ids += ids
+                if decide_refunds:
+                    _decision, ids = _record_refund_decision(
+                        tx, reg, training, now, reason="account_deleted", admin_refund=None
+                    )
+                    refund_ids += ids
                 if reg["status"] in dal.SEATED and training["status"] == "scheduled":
                     promotions += promote_waitlist(tx, training, now, hold_minutes)
                 changed.append(training_id)

@@ -3,29 +3,25 @@ language, and whether the nickname shows on the public schedule."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
 
+from fpv import actors, pilots
 from fpv.bot import keyboards, render
 from fpv.bot.callbacks import Callback
 from fpv.bot.deps import BotDeps, deps_of
+from fpv.bot.handlers.card import show_training
 from fpv.bot.handlers.common import Context, reply, require_pilot, toast, user_id
 from fpv.bot.keyboards import button, markup
 from fpv.channels.bands import ANALOG_BAND_CODES, DIGITAL_SYSTEM_IDS
 from fpv.dal import bot as bot_dal
 from fpv.dal import people
-from fpv.db import IntegrityViolation, Row
-from fpv.ports.events import SCHEDULE_CHANGED
+from fpv.db import Row
+from fpv.pilots import valid_nickname
 from fpv.texts import LANGUAGES, t
 
-# Same rule as the CHECK on pilots.nickname: letters (Latin, Cyrillic), digits, _ - .
-NICKNAME = re.compile(r"[A-Za-z0-9_\-\.А-Яа-яЁё]{2,32}")
-
-
-def valid_nickname(text: str) -> bool:
-    return NICKNAME.fullmatch(text) is not None
+__all__ = ["ask_nickname", "valid_nickname"]
 
 
 async def ask_nickname(
@@ -40,14 +36,6 @@ async def ask_nickname(
     await reply(update, context, t(key, lang))
 
 
-def _publish_board_change(deps: BotDeps, telegram_id: int) -> None:
-    """The nickname shows on the public board for trainings the pilot is in: refresh those."""
-    with deps.db.transaction(readonly=True) as tx:
-        training_ids = people.active_training_ids(tx, telegram_id)
-    for training_id in training_ids:
-        deps.bus.publish(SCHEDULE_CHANGED, {"training_id": training_id, "reason": "profile"})
-
-
 async def nickname_received(
     update: Update, context: Context, pilot: Row, data: dict[str, Any]
 ) -> None:
@@ -55,24 +43,16 @@ async def nickname_received(
     lang = pilot["language"]
     telegram_id = pilot["telegram_id"]
     text = (update.effective_message.text or "").strip() if update.effective_message else ""
-    if not valid_nickname(text):
+    try:
+        pilots.set_nickname(deps.db, deps.bus, actors.pilot(telegram_id), text)
+    except pilots.NicknameInvalid:
         await reply(update, context, t("bot.profile.nickname_invalid", lang))
         return
-    try:
-        with deps.db.transaction() as tx:
-            if people.nickname_taken(tx, text, except_telegram_id=telegram_id):
-                taken = True
-            else:
-                taken = False
-                people.update_pilot(tx, telegram_id, nickname=text)
-                bot_dal.clear_state(tx, telegram_id)
-    except IntegrityViolation as exc:  # a concurrent pilot took it between check and update
-        if exc.constraint != "pilots_nickname_unique":
-            raise
-        taken = True
-    if taken:
+    except pilots.NicknameTaken:
         await reply(update, context, t("bot.profile.nickname_taken", lang, nickname=text))
         return
+    with deps.db.transaction() as tx:
+        bot_dal.clear_state(tx, telegram_id)
     if data.get("onboarding"):
         await reply(
             update, context, t("bot.profile.nickname_saved_onboarding", lang, nickname=text)
@@ -81,8 +61,6 @@ async def nickname_received(
             update, context, lang, onboarding_training=int(data.get("training") or 0)
         )
         return
-    if pilot["show_on_site"]:
-        _publish_board_change(deps, telegram_id)
     await reply(update, context, t("bot.profile.nickname_saved", lang, nickname=text))
     await show_profile(update, context)
 
@@ -223,8 +201,6 @@ async def choose_digital(update: Update, context: Context, cb: Callback) -> None
 
 
 async def equipment_done(update: Update, context: Context, cb: Callback) -> None:
-    from fpv.bot.handlers import signup  # signup imports profile: import here, not at the top
-
     pilot = await require_pilot(update, context)
     if pilot is None:
         return
@@ -246,7 +222,7 @@ async def equipment_done(update: Update, context: Context, cb: Callback) -> None
     )
     training_id = int(state["data"].get("training") or 0)
     if training_id:
-        await signup.show_training(update, context, training_id, pilot=pilot)
+        await show_training(update, context, training_id, pilot=pilot)
     else:
         await reply(update, context, t("bot.onboarding.done", lang), keyboards.main_menu(lang))
 
@@ -270,15 +246,9 @@ async def set_show_on_site(update: Update, context: Context, cb: Callback) -> No
     if cb.args[0] not in ("0", "1"):
         await toast(update, t("bot.stale_button", pilot["language"]))
         return
-    show = cb.args[0] == "1"
-    deps = deps_of(context)
-    if show != pilot["show_on_site"]:
-        _save(deps, pilot["telegram_id"], show_on_site=show)
-        if pilot["nickname"]:
-            _publish_board_change(deps, pilot["telegram_id"])
+    _save(deps_of(context), pilot["telegram_id"], show_on_site=cb.args[0] == "1")
     await show_profile(update, context, cb)
 
 
-def _save(deps: BotDeps, telegram_id: int, **fields: object) -> None:
-    with deps.db.transaction() as tx:
-        people.update_pilot(tx, telegram_id, **fields)
+def _save(deps: BotDeps, telegram_id: int, **fields: Any) -> None:
+    pilots.update_profile(deps.db, deps.bus, actors.pilot(telegram_id), **fields)

@@ -3,26 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from telegram import Update
 
 from fpv.bot import keyboards, notifications, render
 from fpv.bot.callbacks import Callback
-from fpv.bot.deps import BotDeps, deps_of
+from fpv.bot.deps import deps_of
+from fpv.bot.handlers.card import open_training, show_training, stale_training
 from fpv.bot.handlers.common import (
     Context,
-    lang_of,
-    load_pilot,
     reply,
     require_pilot,
     toast,
     user_id,
 )
+from fpv.bot.handlers.profile import ask_nickname
 from fpv.bot.keyboards import button, markup
-from fpv.dal import bot as bot_dal
 from fpv.dal import catalog
-from fpv.db import Row
 from fpv.registrations import (
     AlreadyRegistered,
     ChannelUnavailable,
@@ -38,116 +35,6 @@ from fpv.registrations import (
 from fpv.texts import t
 
 MAX_CHANNEL_BUTTONS = 12
-
-
-def open_training(deps: BotDeps, training_id: int) -> Row | None:
-    """The training if pilots can still sign up for it (scheduled, not started)."""
-    with deps.db.transaction(readonly=True) as tx:
-        row = catalog.training(tx, training_id)
-    if row is None or row["status"] != "scheduled" or row["starts_at"] <= deps.now():
-        return None
-    return row
-
-
-async def stale_training(update: Update, context: Context, lang: str) -> None:
-    await reply(
-        update,
-        context,
-        t("bot.training.gone", lang),
-        markup([[button(t("bot.btn.trainings", lang), "cities", 0)]]),
-        edit=update.callback_query is not None,
-    )
-
-
-def _channels_line(taken: list[dict[str, Any]], lang: str) -> str:
-    if not taken:
-        return t("bot.training.no_channels_taken", lang)
-    heats: dict[int, list[str]] = {}
-    for ch in taken:
-        part = f"{ch['channel_label'] or '?'} {ch['channel_mhz']}"
-        if ch.get("public_nickname"):
-            part += f" ({ch['public_nickname']})"
-        heats.setdefault(ch.get("heat") or 1, []).append(part)
-    if len(heats) == 1:
-        return ", ".join(next(iter(heats.values())))
-    return "; ".join(
-        t("bot.training.heat_channels", lang, heat=heat, channels=", ".join(parts))
-        for heat, parts in sorted(heats.items())
-    )
-
-
-def _status_line(reg: Row, training: Row, lang: str) -> str:
-    if reg["status"] == "waitlisted":
-        return t("bot.training.you_waitlisted", lang)
-    if reg["status"] == "pending_payment":
-        return t(
-            "bot.training.you_held",
-            lang,
-            channel=render.channel(reg["channel_label"], reg["channel_mhz"], lang, reg.get("heat")),
-            until=render.clock(reg["hold_expires_at"], training["time_zone"]),
-        )
-    return t(
-        "bot.training.you_confirmed",
-        lang,
-        channel=render.channel(reg["channel_label"], reg["channel_mhz"], lang, reg.get("heat")),
-    )
-
-
-async def show_training(
-    update: Update,
-    context: Context,
-    training_id: int,
-    *,
-    pilot: Row | None = None,
-    edit: bool = False,
-) -> None:
-    deps = deps_of(context)
-    telegram_id = user_id(update)
-    pilot = pilot or load_pilot(deps, telegram_id)
-    lang = lang_of(update, deps, pilot)
-    training = open_training(deps, training_id)
-    if training is None:
-        await stale_training(update, context, lang)
-        return
-    with deps.db.transaction(readonly=True) as tx:
-        taken = catalog.taken_channels(tx, [training_id])[training_id]
-        reg = bot_dal.pilot_registration(tx, telegram_id, training_id) if pilot else None
-        waiting = bot_dal.waitlist_length(tx, training_id)
-    text = t(
-        "bot.training.card",
-        lang,
-        title=training["title"],
-        venue=training["venue_name"],
-        address=training["venue_address"] or "—",
-        city=render.city_name(
-            {"name_ru": training["city_name_ru"], "name_en": training["city_name_en"]}, lang
-        ),
-        when=render.when(training["starts_at"], training["time_zone"], lang),
-        zone=training["time_zone"],
-        track=render.track(training["track_type"], lang),
-        price=render.price(training["price_kopecks"], lang),
-        left=training["seats_left"],
-        capacity=training["capacity"],
-        channels=_channels_line(taken, lang),
-    )
-    if waiting:
-        text += "\n" + t("bot.training.waitlist_size", lang, count=waiting)
-    rows = []
-    if reg is not None:
-        text += "\n\n" + _status_line(reg, training, lang)
-        rows.append([button(t("bot.btn.my", lang), "my")])
-    elif training["seats_left"] > 0:
-        rows.append([button(t("bot.btn.sign_up_auto", lang), "su", training_id, 0)])
-        rows.append([button(t("bot.btn.pick_channel", lang), "chs", training_id)])
-    else:
-        rows.append([button(t("bot.btn.join_waitlist", lang), "su", training_id, 0)])
-    rows.append(keyboards.back(lang, "venue", training["venue_id"], 0))
-    await reply(update, context, text, markup(rows), edit=edit)
-
-
-async def training_card(update: Update, context: Context, cb: Callback) -> None:
-    await toast(update)
-    await show_training(update, context, cb.int_arg(0), edit=True)
 
 
 async def _error(update: Update, context: Context, exc: RegistrationError, lang: str, tid: int):
@@ -190,8 +77,6 @@ async def do_sign_up(update: Update, context: Context, cb: Callback) -> None:
     lang = pilot["language"]
     await toast(update)
     if not pilot["nickname"]:
-        from fpv.bot.handlers.profile import ask_nickname
-
         await ask_nickname(update, context, lang, training_id, True)
         return
     try:
@@ -242,9 +127,8 @@ async def announce(update: Update, context: Context, result: SignUpResult, lang:
     }
     menu = markup([[button(t("bot.btn.my", lang), "my"), button(t("bot.btn.menu", lang), "menu")]])
     if result.status == "confirmed":
-        reminders = t(
-            f"bot.signup.reminders.{reminders_ahead(training['starts_at'], deps.now())}", lang
-        )
+        ahead = reminders_ahead(training["starts_at"], deps.now())
+        reminders = "" if ahead == "none" else t(f"bot.signup.reminders.{ahead}", lang)
         await reply(
             update, context, t("bot.signup.confirmed", lang, reminders=reminders, **values), menu
         )

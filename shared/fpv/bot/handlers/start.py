@@ -6,10 +6,12 @@ import re
 
 from telegram import Update
 
+from fpv import actors, pilots
 from fpv.bot import keyboards
 from fpv.bot.callbacks import Callback
 from fpv.bot.deps import deps_of
-from fpv.bot.handlers import profile, signup
+from fpv.bot.handlers import profile
+from fpv.bot.handlers.card import show_training
 from fpv.bot.handlers.common import (
     Context,
     consent_prompt,
@@ -21,7 +23,6 @@ from fpv.bot.handlers.common import (
     user_id,
 )
 from fpv.dal import bot as bot_dal
-from fpv.dal import people
 from fpv.texts import t
 
 _DEEP_LINK = re.compile(
@@ -53,7 +54,7 @@ async def start(update: Update, context: Context) -> None:
         await profile.ask_nickname(update, context, pilot["language"], training_id, True)
         return
     if training_id:
-        await signup.show_training(update, context, training_id, pilot=pilot)
+        await show_training(update, context, training_id, pilot=pilot)
         return
     await reply(
         update,
@@ -68,14 +69,10 @@ async def consent_given(update: Update, context: Context, cb: Callback) -> None:
     telegram_id = user_id(update)
     training_id = cb.int_arg(0)
     lang = telegram_language(update, deps)
-    with deps.db.transaction() as tx:
-        if people.consent(tx, telegram_id) is not None:
-            already = True
-        else:
-            already = False
-            people.record_consent(tx, telegram_id=telegram_id, policy_version=deps.policy_version)
-            people.ensure_pilot(tx, telegram_id=telegram_id, language=lang)
-    if already:  # a double tap, or an old consent message
+    given = pilots.give_consent(
+        deps.db, actors.pilot(telegram_id), language=lang, policy_version=deps.policy_version
+    )
+    if not given:  # a double tap, or an old consent message
         await toast(update, t("bot.consent.already", lang))
         return
     await toast(update)
@@ -83,7 +80,7 @@ async def consent_given(update: Update, context: Context, cb: Callback) -> None:
     pilot = load_pilot(deps, telegram_id)
     if pilot is not None and pilot["nickname"]:  # a returning pilot whose row was kept
         if training_id:
-            await signup.show_training(update, context, training_id, pilot=pilot)
+            await show_training(update, context, training_id, pilot=pilot)
         else:
             menu_text = t("bot.menu.text", pilot["language"])
             await reply(update, context, menu_text, keyboards.main_menu(pilot["language"]))
