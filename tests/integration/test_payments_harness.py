@@ -23,7 +23,7 @@ from fpv.db import Database
 from fpv.delivery import deliverers
 from fpv.local.fake_telegram import FakeTelegram
 from fpv.local.fake_yookassa import FakeStripe, FakeYooKassa
-from fpv.payments.botapi import BotApi, BotApiNotifier
+from fpv.payments.botapi import BotApi
 from fpv.payments.config import PaymentConfig
 from fpv.payments.ports import PaymentPorts, RecordingMetrics
 from fpv.payments.stars import StarsRefunder
@@ -238,7 +238,6 @@ def make_ports(
             "stripe": StripeClient(stripe.api_key, stripe.base_url, timeout=5),
             "stars": StarsRefunder(api),
         },
-        notifier=BotApiNotifier(api),
         metrics=metrics,
         yookassa=client,
         deliverers=deliverers(bus=None, bot_api=api, payment_config=CONFIG),

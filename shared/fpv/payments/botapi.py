@@ -1,7 +1,7 @@
-"""A small synchronous Bot API client for what payments do outside python-telegram-bot's event
-loop: `refundStarPayment` and telling pilots about refunds (from the payments function, the
-retry job and the CLI). Real HTTP to settings.telegram_api_base_url (a fake server in tests).
-The URL carries the bot token, so it is never logged.
+"""A small synchronous Bot API client for what runs outside python-telegram-bot's event loop:
+`refundStarPayment`, and the outbox's messages and invoices (`fpv.delivery`). Real HTTP to
+settings.telegram_api_base_url (a fake server in tests). The URL carries the bot token, so it is
+never logged.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from typing import Any
 
 import httpx
 
-log = logging.getLogger("fpv.payments.botapi")
 logging.getLogger("httpx").setLevel(logging.WARNING)  # httpx logs URLs, ours carry the token
 
 
@@ -67,19 +66,3 @@ class BotApi:
         if self._client is not None:
             self._client.close()
             self._client = None
-
-
-class BotApiNotifier:
-    """Tells a pilot something; a failure is logged (without who) and never raised: the money
-    side of a refund must not depend on a chat message."""
-
-    def __init__(self, api: BotApi) -> None:
-        self._api = api
-
-    def tell(self, telegram_id: int, text: str) -> bool:
-        try:
-            self._api.call("sendMessage", chat_id=telegram_id, text=text)
-        except (BotApiUnavailable, BotApiError) as exc:
-            log.warning("could not tell a pilot about a payment: %s", type(exc).__name__)
-            return False
-        return True

@@ -1,8 +1,8 @@
 """The payment ports: what the use cases need from providers, the Bot API and metrics.
 
 Use cases receive a `PaymentPorts`; `fpv.payments.wiring.ports_from_settings` builds the real
-one (YooKassa / Stripe / Telegram Stars refunders over HTTP, the Bot API notifier, EMF metrics),
-tests build one pointed at the fake servers.
+one (YooKassa / Stripe / Telegram Stars refunders over HTTP, EMF metrics, the outbox deliverers
+that tell pilots), tests build one pointed at the fake servers.
 """
 
 from __future__ import annotations
@@ -54,10 +54,6 @@ class Refunder(Protocol):
     def refund(self, request: RefundRequest) -> RefundState: ...
 
     def refund_status(self, request: RefundRequest, refund_id: str) -> RefundState: ...
-
-
-class Notifier(Protocol):
-    def tell(self, telegram_id: int, text: str) -> bool: ...
 
 
 class MetricSink(Protocol):
@@ -113,17 +109,9 @@ class RecordingMetrics:
         self.counts[name] = self.counts.get(name, 0) + value
 
 
-class SilentNotifier:
-    """No Bot API configured (e.g. the CLI without a token): nobody can be told."""
-
-    def tell(self, telegram_id: int, text: str) -> bool:
-        return False
-
-
 @dataclass
 class PaymentPorts:
     refunders: Mapping[str, Refunder]
-    notifier: Notifier
     metrics: MetricSink
     yookassa: YooKassaApi | None = None
     deliverers: Any = None  # fpv.outbox.Deliverers: pilots' notices sent at once

@@ -22,8 +22,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from fpv import delivery, outbox
 from fpv.dal import payments as dal
-from fpv.db import Database, Row
+from fpv.db import Database, Row, Tx
 from fpv.payments import ports as p
 from fpv.payments.money import format_amount
 from fpv.ports.events import EventBus
@@ -68,14 +69,20 @@ def _request(row: Row) -> p.RefundRequest:
     )
 
 
-def _tell(ports: p.PaymentPorts, row: Row, key: str) -> None:
+def _tell(tx: Tx, row: Row, key: str) -> int | None:
+    """Queue the pilot's notice in the transaction that records the provider's answer."""
     if row["telegram_id"] is None:  # the pilot used /delete_me: nobody to tell
-        return
+        return None
     lang = row["language"] or "ru"
     amount = format_amount(row["amount_kopecks"], row["currency"], lang)
-    ports.notifier.tell(
-        row["telegram_id"], t(key, lang, amount=amount, title=row["training_title"] or "—")
-    )
+    text = t(key, lang, amount=amount, title=row["training_title"] or "—")
+    return outbox.message(tx, row["telegram_id"], text, dedupe_key=f"{key}:{row['id']}")
+
+
+def _deliver(db: Database, ports: p.PaymentPorts, ids: list[int]) -> None:
+    """At once where this process has the Bot API; the outbox worker does it otherwise."""
+    if ids and ports.deliverers is not None:
+        delivery.send(db, ports.deliverers, ids)
 
 
 def apply_refund_state(
@@ -93,14 +100,19 @@ def apply_refund_state(
                 tx, payment_id, refund_id=state.refund_id or "", next_at=now + POLL_PENDING
             )
         row = dal.work_row(tx, payment_id)
-    assert row is not None
+        assert row is not None
+        notice = None
+        if changed and state.status in ("succeeded", "failed"):
+            key = (
+                "payments.refund.done" if state.status == "succeeded" else "payments.refund.failed"
+            )
+            notice = _tell(tx, row, key)
     if changed and state.status == "succeeded":
         ports.metrics.count(p.REFUND_SUCCEEDED)
-        _tell(ports, row, "payments.refund.done")
     elif changed and state.status == "failed":
         ports.metrics.count(p.REFUND_FAILED)
         log.error("refund of payment %s failed: %s", payment_id, state.detail)
-        _tell(ports, row, "payments.refund.failed")
+    _deliver(db, ports, [notice] if notice is not None else [])
     return row["status"]
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import threading
 
-from fpv.payments.botapi import BotApi, BotApiNotifier
+from fpv.payments.botapi import BotApi
 from fpv.payments.config import PaymentConfig
-from fpv.payments.ports import EmfMetrics, Notifier, PaymentPorts, Refunder, SilentNotifier
+from fpv.payments.ports import EmfMetrics, PaymentPorts, Refunder
 from fpv.payments.stars import StarsRefunder
 from fpv.payments.stripe import StripeClient
 from fpv.payments.yookassa import YooKassaClient
@@ -31,12 +31,10 @@ def build_ports(settings: Settings) -> PaymentPorts:
         refunders["stripe"] = StripeClient(
             settings.stripe_api_key.get_secret_value(), settings.stripe_api_base_url
         )
-    notifier: Notifier = SilentNotifier()
     deliverers = None
     if settings.telegram_bot_token:
         api = BotApi(settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base_url)
         refunders["stars"] = StarsRefunder(api)
-        notifier = BotApiNotifier(api)
         from fpv.delivery import deliverers as make_deliverers
 
         deliverers = make_deliverers(
@@ -44,7 +42,6 @@ def build_ports(settings: Settings) -> PaymentPorts:
         )
     return PaymentPorts(
         refunders=refunders,
-        notifier=notifier,
         metrics=EmfMetrics(),
         yookassa=yookassa,
         deliverers=deliverers,
