@@ -68,6 +68,7 @@ FEATURE_COMMANDS = (
     "fpv.bot.cli",
     "fpv.payments.cli",
     "fpv.jobs.cli",
+    "fpv.passes_cli",
 )
 
 

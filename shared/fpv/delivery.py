@@ -36,6 +36,7 @@ def telegram_caller(api: BotApi) -> Callable[[str, dict[str, Any]], Any]:
 def deliverers(
     *, bus: EventBus | None, bot_api: BotApi | None, payment_config: PaymentConfig | None
 ) -> Deliverers:
+    from fpv import passes
     from fpv.payments.invoice import invoice_params
 
     config = payment_config
@@ -44,6 +45,11 @@ def deliverers(
         telegram=telegram_caller(bot_api) if bot_api is not None else None,
         invoice_params=(
             (lambda db, reg_id, lang: invoice_params(db, reg_id, lang, config))
+            if config is not None
+            else None
+        ),
+        pass_invoice_params=(
+            (lambda db, pass_id, lang: passes.invoice_params(db, pass_id, lang, config))
             if config is not None
             else None
         ),

@@ -26,6 +26,7 @@ log = logging.getLogger("fpv.outbox")
 
 MESSAGE = "telegram.message"
 INVOICE = "telegram.invoice"
+PASS_INVOICE = "telegram.pass_invoice"  # noqa: S105 - a kind, not a secret
 EVENT = "event"
 
 LEASE = timedelta(minutes=2)  # longer than one Bot API call may take
@@ -77,6 +78,20 @@ def invoice(
     )
 
 
+def enqueue_pass_invoice(tx: Tx, pass_id: int, telegram_id: int, language: str) -> int:
+    """The invoice for a season pass waiting for payment."""
+    outbox_id = dal.insert(
+        tx,
+        kind=PASS_INVOICE,
+        payload={"pass_id": pass_id, "language": language},
+        telegram_id=telegram_id,
+        dedupe_key=None,
+        not_before=None,
+    )
+    assert outbox_id is not None
+    return outbox_id
+
+
 def event(tx: Tx, detail_type: str, detail: dict[str, Any]) -> int:
     outbox_id = dal.insert(
         tx,
@@ -117,6 +132,7 @@ class Deliverers:
     bus: EventBus | None = None
     telegram: Callable[[str, dict[str, Any]], Any] | None = None  # (method, params) -> result
     invoice_params: Callable[[Database, int, str], dict[str, Any] | None] | None = None
+    pass_invoice_params: Callable[[Database, int, str], dict[str, Any] | None] | None = None
 
 
 @dataclass
@@ -153,6 +169,13 @@ def _send(db: Database, ports: Deliverers, row: Row) -> None:
         params = ports.invoice_params(db, int(payload["registration_id"]), payload["language"])
         if params is None:
             raise Skipped("seat no longer held for payment")
+        ports.telegram("sendInvoice", params)
+    elif kind == PASS_INVOICE:
+        if ports.pass_invoice_params is None:
+            raise Transient("no payment configuration here")
+        params = ports.pass_invoice_params(db, int(payload["pass_id"]), payload["language"])
+        if params is None:
+            raise Skipped("pass no longer waiting for payment")
         ports.telegram("sendInvoice", params)
     else:
         raise Permanent(f"unknown outbox kind {kind}")

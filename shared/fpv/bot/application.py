@@ -27,7 +27,7 @@ from telegram.request import HTTPXRequest
 
 from fpv.bot import callbacks, payments_seam
 from fpv.bot.deps import BotDeps
-from fpv.bot.handlers import card, mine, privacy, profile, schedule, signup, start
+from fpv.bot.handlers import card, mine, passes, privacy, profile, schedule, signup, start
 from fpv.bot.handlers.common import Context, lang_of, load_pilot, toast
 from fpv.db import DatabaseUnavailable
 from fpv.texts import t
@@ -78,11 +78,27 @@ ROUTES: dict[str, CallbackHandler] = {
     "lang": profile.set_language,
     "show": profile.set_show_on_site,
     "pay": mine.pay,
+    "passes": passes.passes_menu,
+    "pbuy": passes.buy_pass,
     "del": privacy.delete_confirmed,
     "delno": privacy.delete_cancelled,
 }
 # verbs whose arguments are all integers (ids, pages, MHz)
-_INT_VERBS = {"ok", "cities", "city", "venue", "tr", "su", "chs", "cx", "cxy", "chg", "chgy", "pay"}
+_INT_VERBS = {
+    "ok",
+    "cities",
+    "city",
+    "venue",
+    "tr",
+    "su",
+    "chs",
+    "cx",
+    "cxy",
+    "chg",
+    "chgy",
+    "pay",
+    "pbuy",
+}
 
 
 async def on_callback(update: Update, context: Context) -> None:

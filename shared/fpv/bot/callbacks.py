@@ -30,6 +30,8 @@ VERBS: dict[str, int] = {
     "chg": 1,  # channel change: list free channels for a registration
     "chgy": 2,  # channel change: registration id, MHz
     "pay": 1,  # the invoice of a held seat again: registration id
+    "passes": 0,  # season passes: what is sold, the pilot's own
+    "pbuy": 1,  # buy a pass: product id
     "prof": 0,
     "nick": 0,
     "eq": 0,  # equipment menu

@@ -23,6 +23,7 @@ def main_menu(lang: str) -> InlineKeyboardMarkup:
         [
             [button(t("bot.btn.trainings", lang), "cities", 0)],
             [button(t("bot.btn.my", lang), "my"), button(t("bot.btn.profile", lang), "prof")],
+            [button(t("bot.btn.passes", lang), "passes")],
         ]
     )
 

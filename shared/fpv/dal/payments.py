@@ -62,12 +62,13 @@ def insert_payment(
     currency: str,
     telegram_charge_id: str,
     provider_charge_id: str | None,
+    pass_id: int | None = None,
 ) -> int | None:
     """The new payment's id, or None when this Telegram charge is already recorded."""
     return tx.value(
         "INSERT INTO payments (registration_id, training_id, pilot_id, provider, amount_kopecks,"
-        " currency, status, telegram_payment_charge_id, provider_payment_charge_id)"
-        " VALUES (:reg, :tr, :pilot, :provider, :amount, :currency, 'paid', :tg, :pp)"
+        " currency, status, telegram_payment_charge_id, provider_payment_charge_id, pass_id)"
+        " VALUES (:reg, :tr, :pilot, :provider, :amount, :currency, 'paid', :tg, :pp, :pass)"
         " ON CONFLICT (telegram_payment_charge_id) DO NOTHING RETURNING id",
         reg=registration_id,
         tr=training_id,
@@ -77,6 +78,7 @@ def insert_payment(
         currency=currency,
         tg=telegram_charge_id,
         pp=provider_charge_id or None,
+        **{"pass": pass_id},
     )
 
 

@@ -24,7 +24,7 @@ def lock_training(tx: Tx, training_id: int) -> Row | None:
     sign-ups for one training are serialised and the last seat has exactly one winner."""
     return tx.one(
         "SELECT t.id, t.title, t.starts_at, t.capacity, t.seats_taken, t.price_kopecks, t.status,"
-        " v.min_mhz, v.max_mhz, v.cancel_cutoff_hours, v.time_zone"
+        " t.venue_id, t.track_type, v.min_mhz, v.max_mhz, v.cancel_cutoff_hours, v.time_zone"
         " FROM trainings t JOIN venues v ON v.id = t.venue_id WHERE t.id = :id FOR UPDATE OF t",
         id=training_id,
     )

@@ -1,13 +1,13 @@
-"""The outbox worker's run (every minute): deliver every due outbox row — what a request could
-not send after its commit (a Bot API 5xx, a crash, an EventBridge hiccup) — then purge rows
-delivered more than a week ago."""
+"""The outbox worker's run (every minute): queue the reminders of passes ending in three days,
+deliver every due outbox row — what a request could not send after its commit (a Bot API 5xx, a
+crash, an EventBridge hiccup) — then purge rows delivered more than a week ago."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from fpv import delivery, outbox, runtime
+from fpv import delivery, outbox, passes, runtime
 from fpv.db import Database
 from fpv.outbox import Deliverers, DeliveryReport
 from fpv.settings import Settings
@@ -24,6 +24,7 @@ def run(
     """Deliver in batches until nothing is due (or `should_stop`); returns the summed report
     and the number of purged rows."""
     now = now or datetime.now(UTC)
+    passes.remind_expiring(db, now=now)  # queued once per pass (dedupe key), sent below
     total = DeliveryReport()
     while not (should_stop and should_stop()):
         report = outbox.deliver(

@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from fpv import delivery, notices, outbox
+from fpv import delivery, notices, outbox, passes
 from fpv.dal import payments as dal
 from fpv.dal import registrations as reg_dal
 from fpv.db import Database
@@ -58,6 +58,7 @@ def cancel_training(
             paid = reg["status"] == "confirmed" and training["price_kopecks"] > 0
             if paid:
                 reg_dal.record_refund_decision(tx, reg["id"], "refund", "training_cancelled")
+                passes.give_back(tx, reg["id"], now)  # a seat paid with a pass credit
             notice = notices.training_cancelled(tx, training, reg, refund=paid)
             notices_ids += [notice] if notice is not None else []
         refund_ids = dal.request_refunds_for_training(

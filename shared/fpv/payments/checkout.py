@@ -16,9 +16,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from fpv import outbox
+from fpv import outbox, passes
+from fpv.dal import passes as passes_dal
 from fpv.dal import payments as dal
-from fpv.db import Database, IntegrityViolation, Tx
+from fpv.db import Database, IntegrityViolation, Row, Tx
 from fpv.payments import ports as p
 from fpv.payments.config import PaymentConfig
 from fpv.payments.money import charge_for
@@ -33,7 +34,7 @@ def _now(now: datetime | None) -> datetime:
 
 
 def valid_payload(payload: str) -> bool:
-    """Our payloads are registration public ids (UUIDs); anything else is not ours."""
+    """Our payloads are public ids (UUIDs) of registrations or passes; nothing else is ours."""
     try:
         return str(uuid.UUID(payload)) == payload.lower()
     except (ValueError, AttributeError, TypeError):
@@ -62,8 +63,18 @@ def check_pre_checkout(
     now = _now(now)
     with db.transaction(readonly=True) as tx:
         reg = dal.checkout_target(tx, query.payload) if valid_payload(query.payload) else None
-        if reg is None:  # not our invoice: answer in the payer's language if we know them
+        pass_row = (
+            passes_dal.pass_by_public_id(tx, query.payload)
+            if reg is None and valid_payload(query.payload)
+            else None
+        )
+        if reg is None and pass_row is None:  # not ours: answer in the payer's language
             return Verdict(False, "unknown", dal.pilot_language(tx, query.payer_telegram_id))
+    if pass_row is not None:
+        expected = charge_for(pass_row["price_kopecks"], config.currency, config.star_price_kopecks)
+        amount = query.total_amount if query.currency == config.currency else -1
+        reason = passes.pre_checkout_reason(pass_row, query.payer_telegram_id, amount, expected)
+        return Verdict(reason is None, reason, pass_row["language"])
     lang = reg["language"]
 
     def no(reason: str) -> Verdict:
@@ -107,7 +118,8 @@ class PaymentOutcome:
     channel_mhz: int | None = None
     channel_label: str | None = None
     language: str | None = None  # the pilot's, when the registration is known
-    training_title: str | None = None
+    training_title: str | None = None  # (the pass's title for a pass)
+    pass_id: int | None = None
 
     @property
     def refund_due(self) -> bool:
@@ -128,6 +140,43 @@ def _settle(tx: Tx, registration_id: int, now: datetime) -> Settlement | None:
         return None
 
 
+def _record_pass_payment(
+    tx: Tx, pass_row: Row, payment: IncomingPayment, provider: str, now: datetime
+) -> PaymentOutcome | None:
+    """A pass bought: recorded once (None on a replay), the pass starts now; a second payment
+    for a pass already active is refunded."""
+    payment_id = dal.insert_payment(
+        tx,
+        registration_id=None,
+        training_id=None,
+        pilot_id=pass_row["pilot_id"],
+        provider=provider,
+        amount=payment.total_amount,
+        currency=payment.currency,
+        telegram_charge_id=payment.telegram_payment_charge_id,
+        provider_charge_id=payment.provider_payment_charge_id,
+        pass_id=pass_row["id"],
+    )
+    if payment_id is None:
+        return None
+    if passes.activate_paid(tx, pass_row, now):
+        outcome = "pass_active"
+    else:
+        outcome = "duplicate"
+        dal.request_refund(tx, payment_id, reason="duplicate", now=now)
+    return PaymentOutcome(
+        outcome,
+        payment_id,
+        None,
+        None,
+        payment.total_amount,
+        payment.currency,
+        language=pass_row["language"],
+        training_title=pass_row["title"],
+        pass_id=pass_row["id"],
+    )
+
+
 def record_payment(
     db: Database,
     bus: EventBus,
@@ -144,6 +193,26 @@ def record_payment(
     provider = provider_for(payment.currency, config)
     with db.transaction() as tx:
         reg = dal.checkout_target(tx, payment.payload) if valid_payload(payment.payload) else None
+        if reg is None and valid_payload(payment.payload):
+            pass_row = passes_dal.pass_by_public_id(tx, payment.payload, for_update=True)
+            if pass_row is not None:
+                outcome = _record_pass_payment(tx, pass_row, payment, provider, now)
+                if outcome is not None:
+                    if outcome.refund_due:
+                        ports.metrics.count(p.PAYMENT_FAILED)
+                    else:
+                        ports.metrics.count(p.PAYMENT_SUCCEEDED)
+                    return outcome
+                existing = dal.payment_by_telegram_charge(tx, payment.telegram_payment_charge_id)
+                assert existing is not None
+                return PaymentOutcome(
+                    "replay",
+                    existing["id"],
+                    None,
+                    None,
+                    existing["amount_kopecks"],
+                    existing["currency"],
+                )
         payment_id = dal.insert_payment(
             tx,
             registration_id=reg["id"] if reg else None,

@@ -98,13 +98,17 @@ def receipt(target: InvoiceTarget, config: PaymentConfig) -> dict[str, Any]:
     item = t(
         "payments.receipt.item", "ru", title=target.training_title, date=f"{when:%d.%m.%Y %H:%M}"
     )
+    return _receipt(item, target.price_kopecks, config)
+
+
+def _receipt(item: str, price_kopecks: int, config: PaymentConfig) -> dict[str, Any]:
     return {
         "receipt": {
             "items": [
                 {
                     "description": _clip(item, RECEIPT_ITEM_MAX),
                     "quantity": "1.00",
-                    "amount": {"value": to_decimal_string(target.price_kopecks), "currency": "RUB"},
+                    "amount": {"value": to_decimal_string(price_kopecks), "currency": "RUB"},
                     "vat_code": config.vat_code,
                     "payment_mode": "full_prepayment",
                     "payment_subject": "service",
@@ -191,3 +195,43 @@ def invoice_params(
     """`sendInvoice` parameters for a held seat, or None when it is no longer held."""
     target = held_target(db, registration_id, language)
     return None if target is None else build_invoice(target, config).api_params()
+
+
+def pass_invoice(row: Any, language: str, config: PaymentConfig) -> InvoiceSpec:
+    """The invoice of a season pass (`row` from fpv.dal.passes); payload: the pass's public id."""
+    currency = config.currency
+    amount = charge_for(row["price_kopecks"], currency, config.star_price_kopecks)
+    credits = (
+        t("payments.pass.unlimited", language)
+        if row["credits_total"] is None
+        else t("payments.pass.trainings", language, count=row["credits_total"])
+    )
+    description = t(
+        "payments.pass.description",
+        language,
+        title=row["title"],
+        credits=credits,
+        days=row["valid_days"],
+        where=row["venue_name"] or t("payments.pass.everywhere", language),
+        price=format_amount(amount, currency, language),
+    )
+    item = t("payments.receipt.pass_item", "ru", title=row["title"])
+    return InvoiceSpec(
+        chat_id=row["telegram_id"],
+        title=_clip(t("payments.pass.title", language, title=row["title"]), TITLE_MAX),
+        description=_clip(description, DESCRIPTION_MAX),
+        payload=row["public_id"],
+        currency=currency,
+        price_label=t("payments.pass.price_label", language),
+        amount=amount,
+        provider_token="" if config.provider == "stars" else config.provider_token,
+        provider_data=(
+            json.dumps(
+                _receipt(_clip(item, RECEIPT_ITEM_MAX), row["price_kopecks"], config),
+                ensure_ascii=False,
+            )
+            if config.provider == "yookassa"
+            else None
+        ),
+        need_email=config.provider == "yookassa",
+    )

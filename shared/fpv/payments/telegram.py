@@ -134,6 +134,7 @@ def _paid_text(outcome: PaymentOutcome, lang: str) -> str:
         "no_seat": "payments.paid.no_seat",
         "duplicate": "payments.paid.duplicate",
         "unknown_registration": "payments.paid.unknown",
+        "pass_active": "payments.paid.pass",
     }[outcome.outcome]
     return t(key, lang, amount=amount, title=title, channel=channel)
 

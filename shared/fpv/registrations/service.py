@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from fpv import notices, outbox
+from fpv import notices, outbox, passes
 from fpv.dal import outbox as outbox_dal
 from fpv.dal import payments as payments_dal
 from fpv.dal import registrations as dal
@@ -43,6 +43,7 @@ class SignUpResult:
     waitlist_position: int | None
     price_kopecks: int
     outbox_ids: tuple[int, ...] = ()  # the invoice of a held seat: deliver it now
+    pass_credit: passes.Credit | None = None  # the seat was paid with a pass credit
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class CancelResult:
     promotions: list[Promotion] = field(default_factory=list)
     refund_payment_ids: list[int] = field(default_factory=list)  # queued in the same commit
     refund_rule: str | None = None
+    credit_returned: bool = False  # a pass credit came back (before the cut-off)
 
     @property
     def outbox_ids(self) -> list[int]:
@@ -100,14 +102,20 @@ def _changed(tx: Tx, events: list[int], training_id: int, reason: str) -> None:
 def _record_refund_decision(
     tx: Tx, reg: Row, training: Row, now: datetime, *, reason: str, admin_refund: bool | None
 ) -> tuple[RefundDecision | None, list[int]]:
-    """For a paid, confirmed seat: decide by the venue's rule, record the decision with the
-    registration and queue the refund in this transaction. Others have nothing to decide."""
-    if reg["status"] != "confirmed" or not payments_dal.held_payments(tx, reg["id"]):
+    """For a seat paid with money or a pass credit: decide by the venue's rule, record the
+    decision with the registration, and queue the refund (or give the credit back) in this
+    transaction. Others have nothing to decide."""
+    if reg["status"] != "confirmed":
+        return None, []
+    paid = bool(payments_dal.held_payments(tx, reg["id"]))
+    if not paid and not passes.holds_credit(tx, reg["id"]):
         return None, []
     decision = decide(training, now, admin_refund=admin_refund)
     dal.record_refund_decision(tx, reg["id"], decision.decision, decision.rule)
     if not decision.refund:
         return decision, []
+    if passes.give_back(tx, reg["id"], now):
+        return decision, []  # a credit came back; no money was paid for this seat
     ids = payments_dal.request_refunds_for_registration(tx, reg["id"], reason=reason, now=now)
     return decision, ids
 
@@ -125,10 +133,17 @@ def _open_training(tx: Tx, training_id: int, now: datetime) -> Row:
     return training
 
 
-def _seat_status(training: Row, now: datetime, hold_minutes: int) -> tuple[str, datetime | None]:
-    if training["price_kopecks"] > 0:
-        return "pending_payment", now + timedelta(minutes=hold_minutes)
-    return "confirmed", None
+def _seat_status(
+    tx: Tx, training: Row, pilot_id: int, now: datetime, hold_minutes: int
+) -> tuple[str, datetime | None, passes.Credit | None]:
+    """A free training: confirmed. A paid one: confirmed by a pass credit when the pilot has a
+    pass that covers it, else held for payment."""
+    if training["price_kopecks"] <= 0:
+        return "confirmed", None, None
+    credit = passes.cover(tx, pilot_id=pilot_id, training=training)
+    if credit is not None:
+        return "confirmed", None, credit
+    return "pending_payment", now + timedelta(minutes=hold_minutes), None
 
 
 def sign_up(
@@ -144,6 +159,7 @@ def sign_up(
     now = _now(now)
     events: list[int] = []
     invoices: list[int] = []
+    credit: passes.Credit | None = None
     with db.transaction() as tx:
         pilot = dal.pilot_by_telegram(tx, telegram_id)
         if pilot is None:
@@ -179,7 +195,7 @@ def sign_up(
                     if channel_mhz
                     else "no free channel fits this pilot's equipment"
                 )
-            status, hold = _seat_status(training, now, hold_minutes)
+            status, hold, credit = _seat_status(tx, training, pilot["id"], now, hold_minutes)
             row = dal.insert(
                 tx,
                 training_id=training_id,
@@ -192,6 +208,8 @@ def sign_up(
                 heat=seat.heat,
             )
             position = None
+            if credit is not None:
+                credit = passes.take(tx, credit, row["id"])
             if status == "pending_payment":
                 invoice = outbox.invoice(tx, row["id"], telegram_id, pilot["language"])
                 invoices += [invoice] if invoice is not None else []
@@ -209,6 +227,7 @@ def sign_up(
         waitlist_position=position,
         price_kopecks=training["price_kopecks"],
         outbox_ids=tuple(invoices),
+        pass_credit=credit,
     )
 
 
@@ -240,7 +259,9 @@ def promote_waitlist(tx: Tx, training: Row, now: datetime, hold_minutes: int) ->
         )
         if seat is None:
             continue
-        status, hold = _seat_status(training, now, hold_minutes)
+        status, hold, credit = _seat_status(tx, training, candidate["pilot_id"], now, hold_minutes)
+        if credit is not None:
+            passes.take(tx, credit, candidate["id"])
         dal.set_status(
             tx,
             candidate["id"],
@@ -321,6 +342,7 @@ def cancel(
         promotions=promotions,
         refund_payment_ids=refund_ids,
         refund_rule=decision.rule if decision else None,
+        credit_returned=bool(decision and decision.refund and not refund_ids),
     )
 
 

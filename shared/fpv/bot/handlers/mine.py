@@ -177,6 +177,8 @@ async def confirm_cancel(update: Update, context: Context, cb: Callback) -> None
     text = t("bot.cancel.done", lang)
     if result.refund_due:
         text += "\n" + t("bot.cancel.refund_note", lang)
+    elif result.credit_returned:
+        text += "\n" + t("bot.cancel.credit_note", lang)
     elif result.refund_rule is not None:  # paid, and the venue's rule keeps the money
         text += "\n" + t(f"bot.refund_rule.{result.refund_rule}", lang)
     await reply(

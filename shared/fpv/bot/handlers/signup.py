@@ -126,7 +126,15 @@ async def announce(update: Update, context: Context, result: SignUpResult, lang:
         "price": render.price(result.price_kopecks, lang),
     }
     menu = markup([[button(t("bot.btn.my", lang), "my"), button(t("bot.btn.menu", lang), "menu")]])
-    if result.status == "confirmed":
+    if result.status == "confirmed" and result.pass_credit is not None:
+        left = result.pass_credit.credits_left
+        values["pass_left"] = (
+            t("bot.passes.unlimited", lang)
+            if left is None
+            else t("bot.signup.pass_left", lang, left=left)
+        )
+        await reply(update, context, t("bot.signup.by_pass", lang, **values), menu)
+    elif result.status == "confirmed":
         ahead = reminders_ahead(training["starts_at"], deps.now())
         reminders = "" if ahead == "none" else t(f"bot.signup.reminders.{ahead}", lang)
         await reply(
