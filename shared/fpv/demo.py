@@ -7,6 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from fpv.dal import catalog, people, seats
+from fpv.dal import passes as passes_dal
 from fpv.db import Database
 
 DEMO_POLICY_VERSION = "demo"
@@ -106,4 +107,14 @@ def seed_demo(db: Database, *, now: datetime | None = None) -> bool:
                 channel_mhz=mhz,
                 channel_label=label,
             )
+        # a club-wide season pass on sale (bought in the bot's "Passes" menu)
+        passes_dal.insert_product(
+            tx,
+            venue_id=None,
+            title="Абонемент на 4 тренировки",
+            trainings=4,
+            valid_days=30,
+            price_kopecks=180_000,
+            track_types=[],
+        )
     return True
