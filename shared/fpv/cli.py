@@ -69,6 +69,7 @@ FEATURE_COMMANDS = (
     "fpv.payments.cli",
     "fpv.jobs.cli",
     "fpv.passes_cli",
+    "fpv.ratings.cli",
 )
 
 

@@ -27,7 +27,17 @@ from telegram.request import HTTPXRequest
 
 from fpv.bot import callbacks, payments_seam
 from fpv.bot.deps import BotDeps
-from fpv.bot.handlers import card, mine, passes, privacy, profile, schedule, signup, start
+from fpv.bot.handlers import (
+    card,
+    mine,
+    passes,
+    privacy,
+    profile,
+    rating,
+    schedule,
+    signup,
+    start,
+)
 from fpv.bot.handlers.common import Context, lang_of, load_pilot, toast
 from fpv.db import DatabaseUnavailable
 from fpv.texts import t
@@ -196,6 +206,8 @@ def build_application(deps: BotDeps, bot: ExtBot) -> Application:
         ("my", mine.my_trainings),
         ("profile", profile.show_profile),
         ("delete_me", privacy.delete_me),
+        ("passes", passes.passes_menu),
+        ("rating", rating.my_rating),
     ]
     for name, callback in commands:
         application.add_handler(CommandHandler(name, callback, filters=private))

@@ -205,6 +205,8 @@ def forget_pilot(tx: Tx, *, pilot_id: int | None, telegram_id: int) -> None:
     payments keep their rows for accounting with pilot_id NULL via ON DELETE SET NULL), consent
     goes, and the deletion is recorded so a backup restore can re-apply it."""
     if pilot_id is not None:
+        # results stay for the other pilots' history, without the nickname
+        tx.execute("UPDATE heat_results SET callsign = NULL WHERE pilot_id = :id", id=pilot_id)
         tx.execute("DELETE FROM pilots WHERE id = :id", id=pilot_id)
     tx.execute("DELETE FROM user_consent WHERE telegram_id = :t", t=telegram_id)
     tx.execute(
