@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fpv.db import Database, database_for
 from fpv.ports.events import EventBridgeBus, EventBus, InProcessEventBus
+from fpv.ports.functions import AsyncFunctions, LambdaAsync
 from fpv.settings import Settings, get_settings
 
 
@@ -33,3 +34,24 @@ def event_bus(settings: Settings | None = None) -> EventBus:
     elif not isinstance(_bus, InProcessEventBus):
         _bus = InProcessEventBus()
     return _bus
+
+
+_functions: AsyncFunctions | None = None
+
+
+def set_local_functions(functions: AsyncFunctions | None) -> None:
+    """The local runner's in-process invoker (None when the runner stops)."""
+    global _functions
+    _functions = functions
+
+
+def async_functions(settings: Settings | None = None) -> AsyncFunctions | None:
+    """Lambda async invoke when the function name is configured (AWS), else the local runner's
+    in-process invoker, else None (nothing to hand work to: the caller says so)."""
+    global _functions
+    settings = settings or get_settings()
+    if settings.voice_assistant_function:
+        if not isinstance(_functions, LambdaAsync):
+            _functions = LambdaAsync(settings.aws_endpoint_url)
+        return _functions
+    return _functions

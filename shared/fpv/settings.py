@@ -38,6 +38,14 @@ class Settings(BaseSettings):
     star_price_kopecks: int = Field(default=200, ge=1, description="price of one Telegram Star")
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
+    # Voice assistant (fpv.voice): models, patience with OpenAI, and where the webhook hands
+    # admins' messages (AWS: this function name, invoked asynchronously; unset: the local runner)
+    openai_transcription_model: str = "whisper-1"
+    openai_chat_model: str = "gpt-4o-mini"
+    openai_timeout_seconds: float = Field(default=20.0, gt=0, le=120)
+    openai_max_retries: int = Field(default=1, ge=0, le=5)
+    voice_assistant_function: str | None = None
+    voice_proposal_minutes: int = Field(default=10, ge=1, le=60)
     site_bucket: str | None = None
     site_dir: str = ".fpv/site"
     site_distribution_id: str | None = Field(

@@ -37,6 +37,7 @@ from fpv.bot.handlers import (
     schedule,
     signup,
     start,
+    voice,
 )
 from fpv.bot.handlers.common import Context, lang_of, load_pilot, toast
 from fpv.db import DatabaseUnavailable
@@ -92,6 +93,8 @@ ROUTES: dict[str, CallbackHandler] = {
     "pbuy": passes.buy_pass,
     "del": privacy.delete_confirmed,
     "delno": privacy.delete_cancelled,
+    "vok": voice.confirm,
+    "vno": voice.cancel,
 }
 # verbs whose arguments are all integers (ids, pages, MHz)
 _INT_VERBS = {
@@ -212,6 +215,9 @@ def build_application(deps: BotDeps, bot: ExtBot) -> Application:
     for name, callback in commands:
         application.add_handler(CommandHandler(name, callback, filters=private))
     application.add_handler(MessageHandler(private & filters.COMMAND, start.unknown_command))
+    application.add_handler(
+        MessageHandler(private & (filters.VOICE | filters.AUDIO), voice.voice_message)
+    )
     application.add_handler(MessageHandler(private & filters.TEXT, start.text_message))
     application.add_handler(CallbackQueryHandler(on_callback))
     application.add_error_handler(on_error)

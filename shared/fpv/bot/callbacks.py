@@ -42,6 +42,8 @@ VERBS: dict[str, int] = {
     "show": 1,  # 1/0
     "del": 0,  # /delete_me confirmed
     "delno": 0,
+    "vok": 1,  # voice assistant: confirm a proposal (its id, hex)
+    "vno": 1,  # voice assistant: cancel a proposal
 }
 
 

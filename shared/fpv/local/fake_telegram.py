@@ -105,6 +105,8 @@ class FakeTelegram(LoopbackServer):
         self._message_ids = itertools.count(1000)
         self._cond = threading.Condition()
         self.on_call: list[Callable[[Call], None]] = []
+        self.files: dict[str, bytes] = {}  # file_id -> content (voice messages, documents)
+        self.downloads: list[str] = []  # file paths fetched from /file/bot<token>/...
 
     @property
     def base_url(self) -> str:
@@ -130,6 +132,11 @@ class FakeTelegram(LoopbackServer):
     def block(self, chat_id: int) -> None:
         """The user blocked the bot: sends to this chat answer 403 from now on."""
         self.blocked_chats.add(chat_id)
+
+    def add_file(self, file_id: str, content: bytes) -> None:
+        """A file a user sent (e.g. a voice message): `getFile` finds it and its path serves it."""
+        with self._cond:
+            self.files[file_id] = content
 
     def push_update(self, update: dict[str, Any]) -> dict[str, Any]:
         """Queue an update for getUpdates (long polling); assigns update_id when missing."""
@@ -204,7 +211,11 @@ class FakeTelegram(LoopbackServer):
         path = request.path.split("?")[0]
         prefix = f"/bot{self.token}/"
         if path.startswith(f"/file/bot{self.token}/"):
-            data = b"fake-file-content"
+            file_path = path[len(f"/file/bot{self.token}/") :]
+            with self._cond:
+                self.downloads.append(file_path)
+                known = {f"voice/{k}.oga": v for k, v in self.files.items()}
+            data = known.get(file_path, b"fake-file-content")
             request.send_response(200)
             request.send_header("Content-Length", str(len(data)))
             request.end_headers()
@@ -311,10 +322,11 @@ class FakeTelegram(LoopbackServer):
                 ]
             return message
         if call.method == "getFile":
+            content = self.files.get(str(p.get("file_id")), b"fake-file-content")
             return {
                 "file_id": p.get("file_id"),
                 "file_unique_id": "u",
-                "file_size": 17,
+                "file_size": len(content),
                 "file_path": f"voice/{p.get('file_id')}.oga",
             }
         if call.method == "getWebhookInfo":

@@ -20,6 +20,7 @@ from fpv.local.scheduler import LocalScheduler
 from fpv.local.template import AppTemplate, EventRule, Schedule, load_template
 from fpv.migrate import migrate
 from fpv.ports.events import InProcessEventBus
+from fpv.ports.functions import InProcessFunctions
 from fpv.ports.storage import LocalDirStorage
 from fpv.settings import get_settings
 from fpv.site.build import build_site
@@ -73,6 +74,15 @@ def platform(
         build_site(db, LocalDirStorage(site_dir))
 
         invoker = FunctionInvoker()
+
+        def invoke_by_name(function: str, event: dict[str, Any]) -> Any:
+            return invoker.invoke(template.functions[function], event)
+
+        # Lambda's async invoke (the webhook hands admins' voice messages to the assistant)
+        functions = InProcessFunctions(invoke_by_name)
+        runtime.set_local_functions(functions)
+        stack.callback(functions.join)
+        stack.callback(runtime.set_local_functions, None)
         bus = runtime.event_bus(settings)
         deliveries: list[threading.Thread] = []
         if isinstance(bus, InProcessEventBus):

@@ -62,6 +62,19 @@ class BotApi:
             raise BotApiError(response.status_code, description[:200])
         return data.get("result")
 
+    def download(self, file_path: str, *, max_bytes: int = 20 * 1024 * 1024) -> bytes:
+        """A file's content by the `file_path` getFile gave (`<root>/file/bot<token>/<path>`)."""
+        root, _, token = self._url.rpartition("/bot")
+        try:
+            response = self._http().get(f"{root}/file/bot{token}/{file_path}")
+        except httpx.HTTPError as exc:
+            raise BotApiUnavailable(f"file download: {type(exc).__name__}") from None
+        if response.status_code == 429 or response.status_code >= 500:
+            raise BotApiUnavailable(f"file download: HTTP {response.status_code}")
+        if response.status_code != 200 or len(response.content) > max_bytes:
+            raise BotApiError(response.status_code, "file not downloadable")
+        return response.content
+
     def close(self) -> None:
         if self._client is not None:
             self._client.close()

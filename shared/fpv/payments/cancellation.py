@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from fpv import delivery, notices, outbox, passes
+from fpv.actors import Actor
 from fpv.dal import payments as dal
 from fpv.dal import registrations as reg_dal
 from fpv.db import Database
@@ -43,13 +44,18 @@ def cancel_training(
     training_id: int,
     admin_id: int | None = None,
     now: datetime | None = None,
+    actor: Actor | None = None,
 ) -> TrainingCancellation:
+    """`actor` (optional): who asks; a local admin only at their venues (else TrainingNotFound,
+    as for a training that does not exist), and the audit record says through which door."""
     now = now or datetime.now(UTC)
     events: list[int] = []
     notices_ids: list[int] = []
+    if actor is not None and actor.kind == "admin":
+        admin_id = actor.id
     with db.transaction() as tx:
         training = reg_dal.lock_training(tx, training_id)
-        if training is None:
+        if training is None or (actor is not None and not actor.sees_venue(training["venue_id"])):
             raise TrainingNotFound(f"training {training_id} does not exist")
         newly = dal.set_training_cancelled(tx, training_id)
         withdrawn = dal.active_registrations(tx, training_id)
@@ -70,7 +76,11 @@ def cancel_training(
                 admin_id=admin_id,
                 action="training.cancel",
                 target=f"training:{training_id}",
-                details={"registrations": len(withdrawn), "refunds": len(refund_ids)},
+                details={
+                    "registrations": len(withdrawn),
+                    "refunds": len(refund_ids),
+                    **({"via": actor.via} if actor is not None else {}),
+                },
             )
         if newly or withdrawn:
             events.append(

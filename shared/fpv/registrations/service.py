@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from fpv import notices, outbox, passes
+from fpv.actors import Actor
 from fpv.dal import outbox as outbox_dal
 from fpv.dal import payments as payments_dal
 from fpv.dal import registrations as dal
@@ -601,8 +602,10 @@ def change_channel(
     telegram_id: int,
     channel_mhz: int,
     now: datetime | None = None,
+    actor: Actor | None = None,
 ) -> seating.ChannelChoice:
-    """A pilot moves their seat to another free channel, under the training lock like sign-ups."""
+    """A pilot moves their seat to another free channel, under the training lock like sign-ups.
+    An admin `actor` may move any pilot's seat at a venue of theirs (audited, with `via`)."""
     now = _now(now)
     events: list[int] = []
     with db.transaction() as tx:
@@ -610,6 +613,8 @@ def change_channel(
         if found is None or found["telegram_id"] != telegram_id:
             raise RegistrationNotFound(f"registration {registration_id} not found")
         training = dal.lock_training(tx, found["training_id"])
+        if actor is not None and (training is None or not actor.sees_venue(training["venue_id"])):
+            raise RegistrationNotFound(f"registration {registration_id} not found")
         reg = dal.registration(tx, registration_id, for_update=True)
         if training is None or reg is None or reg["status"] not in dal.SEATED:
             raise RegistrationNotFound(f"registration {registration_id} holds no seat")
@@ -639,6 +644,14 @@ def change_channel(
                 channel_label=chosen.label,
                 heat=reg["heat"],
                 keep_channel=False,
+            )
+        if actor is not None and actor.kind == "admin":
+            payments_dal.audit(
+                tx,
+                admin_id=actor.id,
+                action="registration.channel",
+                target=f"registration:{registration_id}",
+                details={"via": actor.via, "from_mhz": reg["channel_mhz"], "to_mhz": chosen.mhz},
             )
         _changed(tx, events, training["id"], "channel_change")
     outbox.publish_now(db, bus, events)

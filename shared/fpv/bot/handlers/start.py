@@ -10,7 +10,7 @@ from fpv import actors, pilots
 from fpv.bot import keyboards
 from fpv.bot.callbacks import Callback
 from fpv.bot.deps import deps_of
-from fpv.bot.handlers import profile
+from fpv.bot.handlers import profile, voice
 from fpv.bot.handlers.card import show_training
 from fpv.bot.handlers.common import (
     Context,
@@ -134,13 +134,17 @@ async def text_message(update: Update, context: Context) -> None:
     deps = deps_of(context)
     telegram_id = user_id(update)
     pilot = load_pilot(deps, telegram_id)
-    if pilot is None:
-        await consent_prompt(update, context)
-        return
-    with deps.db.transaction(readonly=True) as tx:
-        state = bot_dal.get_state(tx, telegram_id)
+    state = None
+    if pilot is not None:
+        with deps.db.transaction(readonly=True) as tx:
+            state = bot_dal.get_state(tx, telegram_id)
     if state is not None and state["state"] == "nickname":
         await profile.nickname_received(update, context, pilot, state["data"])
+        return
+    if await voice.admin_text(update, context):  # an organizer's request: the assistant
+        return
+    if pilot is None:
+        await consent_prompt(update, context)
         return
     await reply(
         update,
