@@ -230,7 +230,11 @@ def stats(ctx: ToolContext, actor: Actor, args: Stats) -> str:
         confirmed=counts["confirmed"],
         waitlisted=counts["waitlisted"],
         pilots=counts["pilots"],
-        money=render.price(int(money["net_kopecks"]), ctx.language),
+        money=(
+            render.price(int(money["net_kopecks"]), ctx.language)
+            if money["net_kopecks"]
+            else t("voice.fmt.no_money", ctx.language)
+        ),
     )
 
 

@@ -75,7 +75,10 @@ async def voice_message(update: Update, context: Context) -> None:
         return
     audio = message.voice or message.audio
     assert audio is not None
-    await _dispatch(update, context, file_id=audio.file_id, duration=audio.duration)
+    # the raw seconds (PTB's `duration` property is turning into a timedelta)
+    await _dispatch(
+        update, context, file_id=audio.file_id, duration=audio.to_dict().get("duration")
+    )
 
 
 async def admin_text(update: Update, context: Context) -> bool:
