@@ -439,3 +439,25 @@ def test_create_series_move_training_and_stats(voice: Voice):
     stats = voice.answer(ADMIN, after=2)
     assert "тренировок 2 (отменено 0)" in stats.text and "оплачено 0 ₽" in stats.text
     assert stats.button_data() == []
+
+
+def test_sample_event_through_the_real_handler(voice: Voice):
+    """events/voice-assistant-message.json, as the webhook hands it over, through the function
+    the template declares; its sender is no admin, so no model is asked."""
+    from fpv.local.invoker import FunctionInvoker
+    from fpv.local.runner import project_root
+    from fpv.local.template import load_template
+
+    root = project_root()
+    event = json.loads((root / "events" / "voice-assistant-message.json").read_text())
+    template = load_template(root / "template.yaml")
+    result = FunctionInvoker().invoke(template.functions["VoiceAssistantFunction"], event)
+    assert result == {"outcome": "not_admin"}
+    assert "для организаторов" in voice.answer(event["telegram_id"]).text
+    assert voice.openai.requests == []
+    voice.admin(event["telegram_id"])
+    voice.openai.reply(text="Уточните, о какой площадке речь?")
+    result = FunctionInvoker().invoke(template.functions["VoiceAssistantFunction"], event)
+    assert result == {"outcome": "no_tool"}
+    answer = voice.answer(event["telegram_id"], after=1)
+    assert "Уточните" in answer.text and "«сколько записалось на завтра?»" in answer.text
