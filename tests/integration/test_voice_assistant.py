@@ -461,3 +461,43 @@ def test_sample_event_through_the_real_handler(voice: Voice):
     assert result == {"outcome": "no_tool"}
     answer = voice.answer(event["telegram_id"], after=1)
     assert "Уточните" in answer.text and "«сколько записалось на завтра?»" in answer.text
+
+
+def test_two_confirms_at_the_same_moment_have_one_winner(voice: Voice, db_url):
+    """Two devices (or a redelivered callback) confirming at once: one claim wins."""
+    import threading
+
+    from fpv.db import Database
+    from fpv.voice import proposals
+    from fpv.voice.tools import ToolContext, registry
+
+    voice.admin(ADMIN)
+    training = make_training(voice.db)
+    seated(voice, training, PILOT_A, "Pasha", 5658)
+    voice.openai.reply(tool_call("message_pilots", training_id=training, text="Берите очки"))
+    voice.p.chat(ADMIN).send("напиши всем: берите очки")
+    token = voice.answer(ADMIN).button_data()[0].split(":")[1]
+    proposal_id = voice.q("SELECT id::text AS id FROM voice_proposals")[0]["id"]
+    assert proposal_id.replace("-", "") == token
+    barrier, outcomes = threading.Barrier(2), []
+
+    def press() -> None:
+        db = Database(db_url)
+        try:
+            ctx = ToolContext(db, voice.p.bus, "ru", datetime.now(UTC))
+            barrier.wait()
+            decision = proposals.confirm(
+                db, registry(), ctx, telegram_id=ADMIN, proposal_id=proposal_id
+            )
+            outcomes.append(decision.outcome)
+        finally:
+            db.close()
+
+    threads = [threading.Thread(target=press) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(outcomes) == ["already", "done"]
+    assert len(voice.q("SELECT id FROM outbox WHERE kind = 'telegram.message'")) == 1
+    assert len(voice.audit("training.message")) == 1

@@ -378,7 +378,13 @@ def run_from_settings(settings: Settings, event: dict[str, Any]) -> str:
     if request is None:
         log.warning("voice event without a chat or a message: ignored")
         return "malformed"
-    return assistant_from_settings(settings).handle(request)
+    assistant = assistant_from_settings(settings)
+    try:
+        return assistant.handle(request)
+    except Exception as exc:  # a bug or the database down: say so (Lambda does not retry)
+        log.exception("voice message failed: %s", type(exc).__name__)
+        assistant._say(request.chat_id, t("common.error.try_later", request.language))
+        return "error"
 
 
 def event_json(request: VoiceRequest) -> str:
