@@ -7,7 +7,7 @@ import pytest
 
 from fpv import actors
 from fpv.payments.cancellation import cancel_training
-from fpv.payments.ports import PaymentPorts, SilentNotifier
+from fpv.payments.ports import PaymentPorts
 from fpv.ports.events import InProcessEventBus
 from fpv.registrations import RegistrationNotFound, TrainingNotFound
 from fpv.registrations.service import change_channel, sign_up
@@ -67,7 +67,7 @@ def test_cancel_training_by_a_local_admin_of_another_venue_is_not_found(db):
     bus = InProcessEventBus()
     mine, theirs = make_venue(db), make_venue(db)
     training = make_training(db, venue_id=theirs)
-    ports = PaymentPorts(refunders={}, notifier=SilentNotifier(), metrics=_NoMetrics())
+    ports = PaymentPorts(refunders={}, metrics=_NoMetrics())
     local = actors.admin(7, "local", {mine}, via="voice")
     with pytest.raises(TrainingNotFound):
         cancel_training(db, bus, ports, training_id=training, actor=local)
