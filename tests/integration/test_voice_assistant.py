@@ -501,3 +501,12 @@ def test_two_confirms_at_the_same_moment_have_one_winner(voice: Voice, db_url):
     assert sorted(outcomes) == ["already", "done"]
     assert len(voice.q("SELECT id FROM outbox WHERE kind = 'telegram.message'")) == 1
     assert len(voice.audit("training.message")) == 1
+
+
+def test_nothing_to_hand_over_to_says_so(app_env, tmp_path, monkeypatch):
+    """A template without the assistant (the webhook alone): the admin is told at once."""
+    with bot_platform(tmp_path, monkeypatch, full_template=False) as p:
+        v = Voice(p, FakeOpenAI())
+        v.admin(ADMIN)
+        v.p.chat(ADMIN).send("кто летит завтра?")
+        assert "недоступен" in v.answer(ADMIN).text

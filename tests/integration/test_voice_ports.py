@@ -64,6 +64,16 @@ def test_in_process_invoke_returns_at_once_and_runs_in_the_background():
     assert done == [("VoiceAssistantFunction", {"text": "hi"})]
 
 
+def test_in_process_invoke_of_an_unknown_function_fails_at_once():
+    ran = []
+    functions = InProcessFunctions(lambda f, e: ran.append(f), known={"VoiceAssistantFunction"})
+    with pytest.raises(InvokeFailed):
+        functions.invoke_async("Elsewhere", {})
+    functions.invoke_async("VoiceAssistantFunction", {})
+    functions.join(5)
+    assert ran == ["VoiceAssistantFunction"]
+
+
 def test_no_invoker_locally_without_the_runner(monkeypatch):
     monkeypatch.setattr(runtime, "_functions", None)
     assert runtime.async_functions(Settings()) is None

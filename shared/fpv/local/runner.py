@@ -79,7 +79,7 @@ def platform(
             return invoker.invoke(template.functions[function], event)
 
         # Lambda's async invoke (the webhook hands admins' voice messages to the assistant)
-        functions = InProcessFunctions(invoke_by_name)
+        functions = InProcessFunctions(invoke_by_name, known=template.functions)
         runtime.set_local_functions(functions)
         stack.callback(functions.join)
         stack.callback(runtime.set_local_functions, None)

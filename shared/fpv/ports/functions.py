@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, Protocol
 
 log = logging.getLogger("fpv.functions")
@@ -50,11 +50,19 @@ class InProcessFunctions:
     """Runs `target(function, event)` in a daemon thread and returns at once (the local runner
     passes its FunctionInvoker; a failure is logged, as Lambda would record it)."""
 
-    def __init__(self, target: Callable[[str, dict[str, Any]], Any]) -> None:
+    def __init__(
+        self,
+        target: Callable[[str, dict[str, Any]], Any],
+        known: Collection[str] | None = None,
+    ) -> None:
         self._target = target
+        self._known = set(known) if known is not None else None
         self.threads: list[threading.Thread] = []
 
     def invoke_async(self, function: str, event: dict[str, Any]) -> None:
+        if self._known is not None and function not in self._known:
+            raise InvokeFailed(f"no function {function} here")  # as Lambda's 404
+
         def invoke() -> None:  # thread name "... (invoke)": test helpers join these
             try:
                 self._target(function, event)
