@@ -113,7 +113,7 @@ def seated(v: Voice, training: int, telegram_id: int, nickname: str, mhz: int | 
 
 
 # --- who may talk to it ---------------------------------------------------------------------------
-def test_non_admin_voice_gets_the_polite_answer_and_reaches_no_model(voice: Voice):
+def test_non_admin_voice_gets_the_polite_answer_and_reaches_no_model(voice: Voice, caplog):
     make_pilot(voice.db, PILOT_A, nickname="Pasha")
     voice.say(PILOT_A)
     voice.say(OUTSIDER)  # not even a pilot
@@ -121,13 +121,14 @@ def test_non_admin_voice_gets_the_polite_answer_and_reaches_no_model(voice: Voic
     assert "для организаторов" in voice.answer(OUTSIDER).text
     assert voice.openai.requests == []
     assert voice.p.fake.calls_to("getFile") == [] and voice.p.fake.downloads == []
+    assert "voice message answered" not in caplog.text  # the webhook answered; no hand-over
     # a pilot's plain text still means what it meant (no assistant)
     voice.p.chat(PILOT_A).send("привет")
     assert voice.openai.requests == []
 
 
 # --- read-only tools answer at once ---------------------------------------------------------------
-def test_list_trainings_and_pilots_answer_without_confirmation(voice: Voice):
+def test_list_trainings_and_pilots_answer_without_confirmation(voice: Voice, caplog):
     voice.admin(ADMIN)
     training = make_training(voice.db, title="Вечерняя гонка")
     seated(voice, training, PILOT_A, "Pasha", 5658)
@@ -146,6 +147,7 @@ def test_list_trainings_and_pilots_answer_without_confirmation(voice: Voice):
     assert "Pasha" in answer.text and "R1" in answer.text
     assert answer.button_data() == []
     assert voice.proposals() == []
+    assert "voice message answered" in caplog.text  # the function's own log line
     # the audio from getFile went to the transcription model; the transcript to the chat model
     [stt] = voice.openai.requests_to(TRANSCRIPTIONS)
     assert stt.params["model"] == "whisper-1" and stt.params["file"]["content"] == AUDIO
@@ -169,7 +171,7 @@ def test_list_trainings_and_pilots_answer_without_confirmation(voice: Voice):
 
 
 # --- move a pilot's channel: Confirm executes once ----------------------------------------------
-def test_move_channel_is_proposed_and_a_double_confirm_executes_once(voice: Voice):
+def test_move_channel_is_proposed_and_a_double_confirm_executes_once(voice: Voice, caplog):
     admin_id = voice.admin(ADMIN)
     training = make_training(voice.db)
     seated(voice, training, PILOT_A, "Pasha", 5658)
@@ -194,6 +196,11 @@ def test_move_channel_is_proposed_and_a_double_confirm_executes_once(voice: Voic
     done = [c for c in voice.p.fake.calls_to("editMessageText", ADMIN) if "✅" in c.text]
     assert len(done) == 1 and "Pasha теперь на R3" in done[0].text
     assert voice.proposals() == [{"status": "done", "actions": []}]  # nothing said is kept
+    # neither the database nor the logs hold what was said
+    for table in ("voice_proposals", "outbox", "admin_audit_log", "processed_updates"):
+        rows = voice.q(f"SELECT * FROM {table}")
+        assert "перенеси" not in json.dumps(rows, default=str, ensure_ascii=False), table
+    assert "перенеси" not in caplog.text
 
 
 def test_cancel_button_executes_nothing(voice: Voice):
@@ -381,6 +388,10 @@ def test_unintelligible_audio_and_too_long_messages(voice: Voice):
     voice.say(ADMIN, duration=600)
     assert "слишком длинное" in voice.answer(ADMIN, after=1).text
     assert len(voice.openai.requests_to(TRANSCRIPTIONS)) == 1
+    voice.openai.script("удали базу", tool_call("drop_database"))  # no such tool
+    voice.say(ADMIN)
+    answer = voice.answer(ADMIN, after=2)
+    assert "Такого я не умею" in answer.text and answer.button_data() == []
 
 
 # --- interim tools (to be replaced by the admin use cases) ----------------------------------------

@@ -61,10 +61,12 @@ class FakeOpenAI(LoopbackServer):
     # --- scripting ----------------------------------------------------------------------------
     def script(self, transcript: str, *calls: dict[str, Any], text: str | None = None) -> None:
         """The next voice message says `transcript`; the model answers with these tool calls
-        (or with plain `text` when there are none)."""
+        (or with plain `text`). Neither given: no chat reply is queued (an empty transcript
+        never reaches the chat model)."""
         with self._lock:
             self.transcripts.append(transcript)
-            self.replies.append({"calls": list(calls), "text": text})
+            if calls or text is not None:
+                self.replies.append({"calls": list(calls), "text": text})
 
     def reply(self, *calls: dict[str, Any], text: str | None = None) -> None:
         """Only the next chat reply (for a typed message: nothing to transcribe)."""
