@@ -38,6 +38,7 @@ class _Fault:
     status: int
     delay: float
     times: int
+    gate: threading.Event | None = None
 
 
 def tool_call(name: str, **arguments: Any) -> dict[str, Any]:
@@ -81,6 +82,14 @@ class FakeOpenAI(LoopbackServer):
         """The next matching requests are answered only after `seconds` (client timeouts)."""
         with self._lock:
             self._faults.append(_Fault(path, 0, seconds, times))
+
+    def hold(self, path: str | None = None, *, limit: float = 10.0) -> threading.Event:
+        """The next matching request waits until the returned event is set (at most `limit`
+        seconds), then is answered normally: shows who waits for OpenAI and who does not."""
+        gate = threading.Event()
+        with self._lock:
+            self._faults.append(_Fault(path, 0, limit, 1, gate))
+        return gate
 
     # --- inspection ---------------------------------------------------------------------------
     def requests_to(self, path: str) -> list[Request]:
@@ -135,7 +144,9 @@ class FakeOpenAI(LoopbackServer):
             self.requests.append(Request(path, params, request.headers.get("Authorization")))
         fault = self._take_fault(path)
         if fault is not None:
-            if fault.delay:
+            if fault.gate is not None:
+                fault.gate.wait(fault.delay)
+            elif fault.delay:
                 time.sleep(fault.delay)
             if fault.status:
                 kind = "rate_limit_exceeded" if fault.status == 429 else "server_error"
