@@ -52,6 +52,11 @@ class Settings(BaseSettings):
         default=None, description="CloudFront distribution of the site (invalidated on publish)"
     )
     public_base_url: str = "http://127.0.0.1:8000"
+    site_tile_url: str = Field(
+        default="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        description="map tiles of the public site ({z}/{x}/{y}, {s}); '' = no tiles, list only",
+    )
+    site_tile_attribution: str = "© OpenStreetMap contributors"
     backup_url: str = Field(
         default=".fpv/backups", description="where backups go: s3://bucket[/prefix] or a folder"
     )

@@ -127,7 +127,9 @@ def test_training_page_shows_what_the_json_says_in_both_languages():
     assert training["seats_left"] == 6 and training["starts_at"] == "2025-11-28T19:00:00+03:00"
     assert "пт, 28 ноября 2025, 19:00–22:00" in ru and "Fri, 28 November 2025, 19:00–22:00" in en
     assert "1\u00a0500,50 ₽" in ru and "RUB 1\u00a0500.50" in en
-    assert "Europe/Moscow, UTC+03:00" in ru
+    # issue #10.8: zones as people read them, never the IANA name
+    assert '<span class="zone">МСК</span>' in ru and '<span class="zone">MSK</span>' in en
+    assert "Europe/Moscow" not in ru and "Europe/Moscow" not in en
     assert ">6</strong> из 8" in ru and ">6</strong> of 8" in en
     assert "https://t.me/fpv_test_bot?start=training_7" in ru
     assert "Skywalker" in ru and "скрыт" in ru and "hidden" in en  # opted-out pilot stays anonymous
@@ -162,6 +164,15 @@ def test_a_seat_change_changes_the_digest_of_exactly_the_pages_showing_it():
         "en/venue/luzhniki.html",
         "training/0b9e1c7e-0000-4000-8000-000000000007.html",
         "en/training/0b9e1c7e-0000-4000-8000-000000000007.html",
+        # the lists that show it: the whole schedule and the filters it passes
+        "schedule.html",
+        "en/schedule.html",
+        "track/race.html",
+        "en/track/race.html",
+        "price/paid.html",
+        "en/price/paid.html",
+        "seats/free.html",
+        "en/seats/free.html",
     }
 
 

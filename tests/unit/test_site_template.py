@@ -74,3 +74,18 @@ def test_local_runner_delivers_the_same_events_and_the_periodic_refresh():
     assert rule.pattern == {"source": [SOURCE], "detail-type": [SCHEDULE_CHANGED]}
     [refresh] = [s for s in template.schedules if s.function.logical_id == "SitePublisherFunction"]
     assert refresh.event == {"trigger": "periodic"} and refresh.expression.startswith("rate(")
+
+
+def test_cdn_headers_come_from_the_one_source_the_local_server_uses():
+    """Issue #10.8: the local server sends the same CSP as CloudFront (fpv/site/security.py)."""
+    from fpv.site.security import DEFAULT_TILE_URL, content_security_policy, site_headers
+
+    config = _resources()["SiteResponseHeadersPolicy"]["Properties"]["ResponseHeadersPolicyConfig"]
+    security = config["SecurityHeadersConfig"]
+    csp = security["ContentSecurityPolicy"]["ContentSecurityPolicy"]
+    assert csp == content_security_policy(DEFAULT_TILE_URL)
+    local = site_headers(DEFAULT_TILE_URL)
+    assert local["Content-Security-Policy"] == csp
+    assert local["X-Frame-Options"] == security["FrameOptions"]["FrameOption"]
+    assert local["Referrer-Policy"] == security["ReferrerPolicy"]["ReferrerPolicy"]
+    assert local["X-Content-Type-Options"] == "nosniff" and security["ContentTypeOptions"]

@@ -18,7 +18,7 @@ def cities(tx: Tx) -> list[Row]:
 
 def venues(tx: Tx) -> list[Row]:
     return tx.all(
-        "SELECT id, city_id, slug, name, address, latitude, longitude, time_zone,"
+        "SELECT id, city_id, slug, name, address, latitude, longitude, time_zone, cancel_cutoff_hours,"
         " min_mhz, max_mhz FROM venues ORDER BY name, slug"
     )
 
@@ -29,7 +29,7 @@ def upcoming_trainings(tx: Tx, *, now: datetime) -> list[Row]:
     return tx.all(
         "SELECT t.id, t.public_id::text AS public_id, t.venue_id, t.title, t.track_type,"
         " t.starts_at, t.ends_at, t.capacity, t.seats_taken, t.price_kopecks, t.status,"
-        " t.notes, t.created_at, t.updated_at"
+        " t.notes, t.created_at, t.updated_at, t.revision"
         " FROM trainings t WHERE t.ends_at > :now ORDER BY t.starts_at, t.id",
         now=now,
     )

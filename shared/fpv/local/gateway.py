@@ -4,23 +4,66 @@ at `/`, the admin page at `/admin/`, plus local-only pages (e.g. the chat sandbo
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import os
+import stat
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import anyio
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fpv.local.apigw import build_event, parse_response
 from fpv.local.invoker import FunctionInvoker
 from fpv.local.template import AppTemplate
 
 log = logging.getLogger("fpv.local.gateway")
+
+
+class SiteFiles(StaticFiles):
+    """The built site as CloudFront serves it: a missing page under /en/ gets the English 404
+    page (en/404.html), any other the Russian one (404.html)."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        parts = Path(path).parts
+        if response.status_code == 404 and parts and parts[0] == "en":
+            full_path, found = await anyio.to_thread.run_sync(
+                self.lookup_path, os.path.join("en", "404.html")
+            )
+            if found and stat.S_ISREG(found.st_mode):
+                return FileResponse(full_path, stat_result=found, status_code=404)
+        return response
+
+
+class WithHeaders:
+    """Adds fixed response headers (the site's CSP and hardening headers) to an ASGI app."""
+
+    def __init__(self, app: ASGIApp, headers: Mapping[str, str]) -> None:
+        self.app = app
+        self.headers = [
+            (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()
+        ]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        names = {name for name, _ in self.headers}
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in names]
+                message = {**message, "headers": kept + self.headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 class LocalGateway:
@@ -32,16 +75,24 @@ class LocalGateway:
         admin_dir: Path,
         invoker: FunctionInvoker | None = None,
         extra_routes: Sequence[BaseRoute] = (),
+        site_headers: Mapping[str, str] | None = None,
     ) -> None:
         self.template = template
         self.invoker = invoker or FunctionInvoker()
         site_dir.mkdir(parents=True, exist_ok=True)
+        if site_headers is None:
+            from fpv.site.security import site_headers as default_site_headers
+
+            site_headers = default_site_headers()
+        site: ASGIApp = WithHeaders(
+            SiteFiles(directory=site_dir, html=True, check_dir=False), site_headers
+        )
         self._static = Starlette(
             routes=[
                 Route("/admin", lambda _r: RedirectResponse("/admin/", 308)),
                 Mount("/admin", StaticFiles(directory=admin_dir, html=True, check_dir=False)),
                 *extra_routes,
-                Mount("/", StaticFiles(directory=site_dir, html=True, check_dir=False)),
+                Mount("/", site),
             ]
         )
 

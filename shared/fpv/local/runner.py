@@ -24,6 +24,7 @@ from fpv.ports.functions import InProcessFunctions
 from fpv.ports.storage import LocalDirStorage
 from fpv.settings import get_settings
 from fpv.site.build import build_site
+from fpv.site.security import site_headers
 
 log = logging.getLogger("fpv.local")
 
@@ -128,6 +129,7 @@ def platform(
             admin_dir=root / "static_site" / "admin",
             invoker=invoker,
             extra_routes=sandbox_routes,
+            site_headers=site_headers(settings.site_tile_url),
         )
 
 

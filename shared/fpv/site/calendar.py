@@ -99,7 +99,9 @@ def event_ical(training: dict[str, Any], venue: dict[str, Any], config: SiteConf
         f"UID:{text_value(event_uid(training))}",
         f"DTSTAMP:{_utc(changed)}",
         f"LAST-MODIFIED:{_utc(changed)}",
-        f"SEQUENCE:{1 if cancelled else 0}",
+        # the training's revision grows with every move of time, place or status (migration
+        # 0010): a subscribed calendar takes the higher SEQUENCE as the newer event
+        f"SEQUENCE:{max(int(training.get('revision') or 0), 1 if cancelled else 0)}",
         _date_time("DTSTART", training["starts_at"], zone),
         _date_time("DTEND", training["ends_at"], zone),
         f"SUMMARY:{text_value(training['title'] + ' — ' + venue['name'])}",
@@ -173,4 +175,7 @@ def calendar_feeds(doc: dict[str, Any], config: SiteConfig, *, year: int) -> dic
         feeds[venue["calendar"].lstrip("/")] = build(
             t("site.calendar.name", LANG, name=venue["name"]), chosen, [venue["time_zone"]]
         )
+    for tr, ics in rendered:  # one event per file: the "download .ics" of a training page
+        if "ics" in tr:
+            feeds[tr["ics"].lstrip("/")] = build(tr["title"], [(tr, ics)], [])
     return feeds

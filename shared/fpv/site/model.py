@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from fpv.channels.imd import imd_rating
 from fpv.db import Row
+from fpv.site.security import DEFAULT_TILE_ATTRIBUTION, DEFAULT_TILE_URL
+from fpv.zones import zone_label
 
 LANGS = ("ru", "en")
 _USERNAME = re.compile(r"^[A-Za-z0-9_]{3,64}$")
@@ -25,6 +28,9 @@ class SiteConfig:
     public_base_url: str = ""  # absolute links in the calendar feeds; "" = leave them out
     poll_seconds: int = 10  # how often open pages poll schedule.json
     home_limit: int = 30  # trainings listed on the home page
+    # map tiles ({z}/{x}/{y}); "" = no tiles: the venue list and map links still work
+    tile_url: str = DEFAULT_TILE_URL
+    tile_attribution: str = DEFAULT_TILE_ATTRIBUTION
 
     def __post_init__(self) -> None:
         if not _USERNAME.fullmatch(self.bot_username):
@@ -39,6 +45,8 @@ class SiteConfig:
         return cls(
             bot_username=str(settings.telegram_bot_username).lstrip("@"),
             public_base_url=(settings.public_base_url or "").rstrip("/"),
+            tile_url=settings.site_tile_url,
+            tile_attribution=settings.site_tile_attribution,
         )
 
     @property
@@ -63,6 +71,8 @@ def page_url(kind: str, slug: str, lang: str) -> str:
     prefix = "" if lang == "ru" else f"/{lang}"
     if kind == "home":
         return f"{prefix}/"
+    if kind == "schedule":
+        return f"{prefix}/schedule.html"
     return f"{prefix}/{kind}/{slug}.html"
 
 
@@ -74,6 +84,32 @@ def page_key(url: str) -> str:
 
 def calendar_url(kind: str, slug: str = "") -> str:
     return "/calendar/all.ics" if kind == "all" else f"/calendar/{kind}/{slug}.ics"
+
+
+def google_calendar_event(
+    *, title: str, starts_at: datetime, ends_at: datetime, details: str, location: str
+) -> str:
+    """ "Add to Google Calendar" for one event: its times in UTC (…Z), so the visitor's calendar
+    shows them in whatever zone it is set to."""
+
+    def utc(moment: datetime) -> str:
+        return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+    query = urlencode(
+        {
+            "action": "TEMPLATE",
+            "text": title,
+            "dates": f"{utc(starts_at)}/{utc(ends_at)}",
+            "details": details,
+            "location": location,
+        }
+    )
+    return f"https://calendar.google.com/calendar/render?{query}"
+
+
+def week_end(today: date) -> date:
+    """The Sunday that ends today's week (Monday to Sunday)."""
+    return today + timedelta(days=6 - today.weekday())
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -104,6 +140,32 @@ def map_urls(latitude: float | None, longitude: float | None, address: str) -> d
     }
 
 
+def map_apps(latitude: float | None, longitude: float | None, address: str) -> dict[str, str]:
+    """ "Open in Yandex Maps / Google Maps" links (a point when known, else a search)."""
+    if latitude is not None and longitude is not None:
+        lat, lon = f"{latitude:.6f}", f"{longitude:.6f}"
+        return {
+            "yandex": f"https://yandex.ru/maps/?pt={lon},{lat}&z=16&l=map",
+            "google": f"https://www.google.com/maps/search/?api=1&query={lat},{lon}",
+        }
+    text = quote(address, safe="")
+    return {
+        "yandex": f"https://yandex.ru/maps/?text={text}",
+        "google": f"https://www.google.com/maps/search/?api=1&query={text}",
+    }
+
+
+def heat_ratings(channels: list[dict[str, Any]]) -> list[dict[str, int]]:
+    """IMD rating (ET's IMDTabler) of each heat's set of frequencies."""
+    heats: dict[int, list[int]] = {}
+    for ch in channels:
+        heats.setdefault(ch["heat"], []).append(ch["mhz"])
+    return [
+        {"heat": heat, "pilots": len(freqs), "rating": imd_rating(freqs)}
+        for heat, freqs in sorted(heats.items())
+    ]
+
+
 def schedule_document(snapshot: Snapshot, config: SiteConfig, *, now: datetime) -> dict[str, Any]:
     """The schedule as published (`generated_at` is added when it is uploaded)."""
     city_by_id = {c["id"]: c for c in snapshot.cities}
@@ -119,7 +181,9 @@ def schedule_document(snapshot: Snapshot, config: SiteConfig, *, now: datetime) 
         zone = _zone(venue["time_zone"])
         starts = row["starts_at"].astimezone(zone)
         ends = row["ends_at"].astimezone(zone)
-        seats_left = max(0, row["capacity"] - row["seats_taken"])
+        cancelled = row["status"] == "cancelled"
+        # a cancelled training has no seats to offer, whatever its counters say
+        seats_left = 0 if cancelled else max(0, row["capacity"] - row["seats_taken"])
         channels = [
             {
                 "heat": ch["heat"],
@@ -129,17 +193,22 @@ def schedule_document(snapshot: Snapshot, config: SiteConfig, *, now: datetime) 
             }
             for ch in snapshot.channels.get(row["id"], [])
         ]
+        location = ", ".join(p for p in (venue["name"], venue["address"]) if p)
         trainings.append(
             {
                 "id": row["public_id"],
                 "number": row["id"],
+                "revision": row.get("revision", 0),
                 "title": row["title"],
                 "track_type": row["track_type"],
                 "status": row["status"],
                 "started": row["starts_at"] <= now,
+                "open": not cancelled and row["starts_at"] > now,
                 "starts_at": starts.isoformat(),
                 "ends_at": ends.isoformat(),
+                "day": starts.date().isoformat(),
                 "time_zone": venue["time_zone"],
+                "zone": {lang: zone_label(venue["time_zone"], starts, lang) for lang in LANGS},
                 "utc_offset": _offset(starts),
                 "venue": venue["slug"],
                 "city": city["slug"],
@@ -150,8 +219,17 @@ def schedule_document(snapshot: Snapshot, config: SiteConfig, *, now: datetime) 
                 "notes": row["notes"] or "",
                 "updated_at": row["updated_at"].astimezone(ZoneInfo("UTC")).isoformat(),
                 "channels": channels,
+                "ratings": heat_ratings(channels),
                 "signup_url": config.signup_url(row["id"]),
                 "url": {lang: page_url("training", row["public_id"], lang) for lang in LANGS},
+                "ics": calendar_url("training", row["public_id"]),
+                "google_calendar": google_calendar_event(
+                    title=f"{row['title']} — {venue['name']}",
+                    starts_at=row["starts_at"],
+                    ends_at=row["ends_at"],
+                    details=config.signup_url(row["id"]),
+                    location=location,
+                ),
             }
         )
         per_city[city["slug"]] = per_city.get(city["slug"], 0) + 1
@@ -169,6 +247,7 @@ def schedule_document(snapshot: Snapshot, config: SiteConfig, *, now: datetime) 
     venues = []
     for v in snapshot.venues:
         zone = _zone(v["time_zone"])
+        today = now.astimezone(zone).date()
         venues.append(
             {
                 "slug": v["slug"],
@@ -179,16 +258,21 @@ def schedule_document(snapshot: Snapshot, config: SiteConfig, *, now: datetime) 
                 "longitude": v["longitude"],
                 "time_zone": v["time_zone"],
                 "utc_offset": _offset(now.astimezone(zone)),
+                "zone": {lang: zone_label(v["time_zone"], now, lang) for lang in LANGS},
+                "today": today.isoformat(),
+                "week_end": week_end(today).isoformat(),
+                "cancel_cutoff_hours": v.get("cancel_cutoff_hours", 12),
                 "min_mhz": v["min_mhz"],
                 "max_mhz": v["max_mhz"],
                 "trainings": per_venue.get(v["slug"], 0),
                 "map_url": map_urls(v["latitude"], v["longitude"], v["address"] or v["name"]),
+                "maps": map_apps(v["latitude"], v["longitude"], v["address"] or v["name"]),
                 "url": {lang: page_url("venue", v["slug"], lang) for lang in LANGS},
                 "calendar": calendar_url("venue", v["slug"]),
             }
         )
     return {
-        "version": 1,
+        "version": 2,
         "poll_seconds": config.poll_seconds,
         "bot_url": config.bot_url,
         "calendar": calendar_url("all"),

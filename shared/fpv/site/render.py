@@ -12,21 +12,24 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from fpv.ports.storage import StoredObject
 from fpv.site.calendar import calendar_feeds
-from fpv.site.format import price_text, track_text, when_text
+from fpv.site.filters import SCHEDULE, WHEN, ListPage, list_pages
+from fpv.site.format import date_text, price_text, track_text, when_text
 from fpv.site.model import LANGS, SiteConfig, page_key, page_url
 from fpv.site.qr import qr_digest, qr_svg
+from fpv.site.security import content_security_policy
 from fpv.texts import catalogue, t
 
 UPDATED_PLACEHOLDER = "<!--fpv:updated-->"  # user text can never produce it: "<" is escaped
@@ -59,6 +62,10 @@ _env = Environment(
     lstrip_blocks=True,
     auto_reload=False,
 )
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
+_env.tests["cyrillic"] = lambda value: bool(_CYRILLIC.search(str(value)))
+VENUE_CHIPS_MAX = 12  # more venues than this: the venue filter is the venue list and its pages
+NEXT_PER_VENUE = 3  # trainings listed under a venue on the map
 
 
 def _sha(data: bytes) -> str:
@@ -73,7 +80,7 @@ def _data_digest(*parts: Any) -> str:
 def assets() -> dict[str, tuple[str, bytes]]:
     """kind → (content-hashed key, bytes) of the site's own CSS and JS."""
     found = {}
-    for name, kind in (("site.css", "css"), ("site.js", "js")):
+    for name, kind in (("site.css", "css"), ("site.js", "js"), ("favicon.svg", "svg")):
         data = resources.files("fpv.site").joinpath("assets", name).read_bytes()
         stem = name.rsplit(".", 1)[0]
         found[kind] = (f"assets/{stem}.{_sha(data)[:12]}.{kind}", data)
@@ -88,7 +95,13 @@ def render_version(config: SiteConfig) -> str:
     package = resources.files("fpv.site")
     for folder in (package, package.joinpath("templates"), package.joinpath("assets")):
         for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-            if entry.is_file() and entry.name.rsplit(".", 1)[-1] in ("py", "j2", "css", "js"):
+            if entry.is_file() and entry.name.rsplit(".", 1)[-1] in (
+                "py",
+                "j2",
+                "css",
+                "js",
+                "svg",
+            ):
                 digest.update(entry.name.encode() + b"\0" + entry.read_bytes())
     digest.update(json.dumps(catalogue(), sort_keys=True).encode())
     digest.update(repr(config).encode())
@@ -130,6 +143,7 @@ class _Language:
         self._items: dict[str, Markup] = {}
         self._calendars: dict[str, Markup] = {}
         self._signup_bot: Markup | None = None
+        self._day_headings: dict[str, Markup] = {}
 
     def text(self, key: str, **values: Any) -> str:
         return t(key, self.lang, **values)
@@ -145,22 +159,38 @@ class _Language:
             "text_in": lambda language, key: t(key, language),
             "assets": self.site.asset_urls,
             "home_url": page_url("home", "", self.lang),
+            "schedule_url": page_url("schedule", "", self.lang),
+            "bot_url": config.bot_url,
             "poll_seconds": config.poll_seconds,
+            "csp": self.site.csp,
         }
 
     def view(self, tr: dict[str, Any]) -> dict[str, str]:
         """The training's display strings in this language."""
         venue = self.site.venues[tr["venue"]]
+        seats = self.text("site.card.seats", left="\0", capacity=tr["capacity"])
+        before, _, after = seats.partition("\0")
+        starts, ends = (
+            datetime.fromisoformat(tr["starts_at"]),
+            datetime.fromisoformat(tr["ends_at"]),
+        )
         return {
             "url": tr["url"][self.lang],
             "when": when_text(tr["starts_at"], tr["ends_at"], self.lang),
-            "zone": self.text("site.time.zone", zone=tr["time_zone"], offset=tr["utc_offset"]),
+            "start": starts.strftime("%H:%M"),
+            "end": ends.strftime("%H:%M"),
+            "zone": self.text("site.time.zone", zone=tr["zone"][self.lang]),
             "price": price_text(tr["price_kopecks"], self.lang),
             "track": track_text(tr["track_type"], self.lang),
             "seats_of": self.text("site.training.seats_of", capacity=tr["capacity"]),
+            "seats_before": before,
+            "seats_after": after,
+            "signup_label": self.text("site.card.signup_label", title=tr["title"]),
             "city_name": self.site.cities[tr["city"]]["name"][self.lang],
             "venue_name": venue["name"],
             "venue_url": venue["url"][self.lang],
+            "today": venue["today"],
+            "week_end": venue["week_end"],
         }
 
     def items(self, trainings: list[dict[str, Any]]) -> Markup:
@@ -169,10 +199,141 @@ class _Language:
             item = self._items.get(tr["id"])
             if item is None:
                 item = self._items[tr["id"]] = self.macros.training_item(
-                    tr, self.view(tr), self.texts
+                    tr, self.view(tr), self.texts, self.lang
                 )
             parts.append(item)
         return Markup("\n").join(parts)
+
+    def grouped(self, trainings: list[dict[str, Any]]) -> Markup:
+        """Trainings grouped by their local day, a heading per day."""
+        if not trainings:
+            return Markup("")
+        days: dict[str, list[dict[str, Any]]] = {}
+        for tr in trainings:
+            days.setdefault(tr["day"], []).append(tr)
+        parts = []
+        for day in sorted(days):
+            heading = self._day_headings.get(day)
+            if heading is None:
+                heading = self._day_headings[day] = escape(
+                    date_text(date.fromisoformat(day), self.lang)
+                )
+            parts.append(
+                Markup(
+                    '<section class="day" data-day-group="{}"><h3 class="day-title">{}</h3>'
+                ).format(day, heading)
+                + Markup('\n<ul class="cards">\n')
+                + self.items(days[day])
+                + Markup("\n</ul>\n</section>")
+            )
+        return Markup("\n").join(parts)
+
+    def filters(self, active: ListPage | None, count: int, *, city: str = "") -> Markup:
+        site, lang = self.site, self.lang
+        any_url = page_url("schedule", "", lang)
+
+        def option(dimension: str, value: str, label: str, url: str) -> dict[str, Any]:
+            on = active is not None and active.dimension == dimension and active.value == value
+            if dimension == "city":
+                on = city == value
+            return {"value": value, "label": label, "url": url, "active": on}
+
+        def group(dimension: str, options: list[dict[str, Any]]) -> dict[str, Any]:
+            everything = not any(o["active"] for o in options) and dimension != "seats"
+            head = [
+                {
+                    "value": "",
+                    "label": self.texts["site.filter.any"],
+                    "url": any_url,
+                    "active": everything and active is SCHEDULE,
+                }
+            ]
+            label = self.texts[f"site.filter.{dimension}"]
+            return {"dimension": dimension, "label": label, "options": head + options}
+
+        by_key = {(p.dimension, p.value): p for p in site.pages}
+        groups = [
+            group(
+                "when",
+                [
+                    option(
+                        "when", w, self.texts[f"site.filter.when.{w}"], by_key["when", w].url(lang)
+                    )
+                    for w in WHEN
+                ],
+            ),
+        ]
+        if len(site.doc["cities"]) > 1:
+            groups.append(
+                group(
+                    "city",
+                    [
+                        option("city", c["slug"], c["name"][lang], c["url"][lang])
+                        for c in site.doc["cities"]
+                    ],
+                )
+            )
+        if 1 < len(site.doc["venues"]) <= VENUE_CHIPS_MAX:
+            groups.append(
+                group(
+                    "venue",
+                    [
+                        option("venue", v["slug"], v["name"], v["url"][lang])
+                        for v in site.doc["venues"]
+                    ],
+                )
+            )
+        tracks = [p for p in site.pages if p.dimension == "track"]
+        groups.append(
+            group(
+                "track",
+                [option("track", p.value, track_text(p.value, lang), p.url(lang)) for p in tracks],
+            )
+        )
+        groups.append(
+            group(
+                "price",
+                [
+                    option(
+                        "price",
+                        p,
+                        self.texts[f"site.filter.price.{p}"],
+                        by_key["price", p].url(lang),
+                    )
+                    for p in ("free", "paid")
+                ],
+            )
+        )
+        seats = by_key["seats", "free"]
+        groups.append(
+            {
+                "dimension": "seats",
+                "label": self.texts["site.filter.seats"],
+                "options": [
+                    option("seats", "free", self.texts["site.filter.seats.free"], seats.url(lang))
+                ],
+            }
+        )
+        template = self.texts["site.filter.count"]
+        return self.macros.filters(self.texts, groups, template.format(count=count), template)
+
+    def venue_map(self, venues: list[dict[str, Any]]) -> Markup:
+        site, lang = self.site, self.lang
+        next_items = {
+            v["slug"]: [
+                {
+                    "url": tr["url"][lang],
+                    "title": tr["title"],
+                    "when": when_text(tr["starts_at"], tr["ends_at"], lang),
+                }
+                for tr in site.upcoming.get(v["slug"], [])
+            ]
+            for v in venues
+        }
+        config = site.config
+        return self.macros.venue_map(
+            self.texts, lang, venues, next_items, config.tile_url, config.tile_attribution, ""
+        )
 
     def calendar(self, feed: str) -> Markup:
         block = self._calendars.get(feed)
@@ -197,10 +358,25 @@ class _Site:
         self.cities = {c["slug"]: c for c in doc["cities"]}
         self.venues = {v["slug"]: v for v in doc["venues"]}
         self.asset_urls = {kind: f"/{key}" for kind, (key, _) in assets().items()}
+        self.csp = content_security_policy(config.tile_url, meta=True)
+        self.pages = list_pages(doc)
+        self.upcoming: dict[str, list[dict[str, Any]]] = {}
+        for tr in doc["trainings"]:
+            if tr["status"] != "cancelled" and not tr["started"]:
+                shown = self.upcoming.setdefault(tr["venue"], [])
+                if len(shown) < NEXT_PER_VENUE:
+                    shown.append(tr)
         self.langs = {lang: _Language(lang, self) for lang in LANGS}
         # digests of the parts pages are made of, computed once per build
         self.tr_digest = {tr["id"]: _data_digest(tr) for tr in doc["trainings"]}
         self.places_digest = _data_digest(doc["cities"], doc["venues"])
+        # what the venue lists show of the next trainings (not seats: a sign-up leaves it alone)
+        self.upcoming_shown = {
+            slug: [(t["id"], t["title"], t["starts_at"], t["ends_at"]) for t in trs]
+            for slug, trs in self.upcoming.items()
+        }
+        self.upcoming_digest = _data_digest(self.upcoming_shown)
+        self.selected = {page: page.select(doc, self.venues) for page in self.pages}
 
     def google_calendar(self, feed: str) -> str:
         base = self.config.public_base_url
@@ -244,19 +420,63 @@ def _home(site: _Site, lang: str, stamp: str) -> StoredObject:
     doc, config, language = site.doc, site.config, site.langs[lang]
     shown = doc["trainings"][: config.home_limit]
     more = len(doc["trainings"]) > config.home_limit
+    quick = [
+        {
+            "label": language.texts[p.title_key],
+            "url": p.url(lang),
+            "count": len(site.selected[p]),
+        }
+        for p in site.pages
+        if p.dimension == "when"
+    ]
 
     def render() -> str:
         return _env.get_template("home.html.j2").render(
             language.base(_alt("home", "")),
-            trainings_html=language.items(shown),
+            trainings_html=language.grouped(shown),
+            filters_html=language.filters(None, len(doc["trainings"])),
+            map_html=language.venue_map(doc["venues"]),
+            quick=quick,
             more=more,
+            total=len(doc["trainings"]),
             city_list=doc["cities"],
             signup_html=language.signup_bot(),
             calendar_html=language.calendar(doc["calendar"]),
         )
 
     key = page_key(page_url("home", "", lang))
-    digest = site.digest(key, site.places_digest, [site.tr_digest[t["id"]] for t in shown], more)
+    digest = site.digest(
+        key,
+        site.places_digest,
+        site.upcoming_digest,
+        [site.tr_digest[t["id"]] for t in shown],
+        [q["count"] for q in quick],
+        more,
+        len(doc["trainings"]),
+    )
+    return _page(key, digest, render, stamp)
+
+
+def _list(site: _Site, lang: str, page: ListPage, stamp: str) -> StoredObject:
+    doc, language = site.doc, site.langs[lang]
+    chosen = site.selected[page]
+    heading = language.texts[page.title_key]
+    if page.dimension == "track":
+        heading = f"{language.texts['site.filter.track']}: {heading}"
+
+    def render() -> str:
+        return _env.get_template("list.html.j2").render(
+            language.base(page.urls()),
+            heading=heading,
+            full_list=page is SCHEDULE,
+            trainings_html=language.grouped(chosen),
+            filters_html=language.filters(page, len(chosen)),
+            signup_html=language.signup_bot(),
+            calendar_html=language.calendar(doc["calendar"]),
+        )
+
+    key = page_key(page.url(lang))
+    digest = site.digest(key, site.places_digest, [site.tr_digest[t["id"]] for t in chosen])
     return _page(key, digest, render, stamp)
 
 
@@ -269,13 +489,20 @@ def _city(site: _Site, lang: str, city: dict[str, Any], trainings: list, stamp: 
             language.base(_alt("city", city["slug"])),
             city=city,
             city_venues=venues,
-            trainings_html=language.items(trainings),
+            trainings_html=language.grouped(trainings),
+            filters_html=language.filters(None, len(trainings), city=city["slug"]),
+            map_html=language.venue_map(venues),
             signup_html=language.signup_bot(),
             calendar_html=language.calendar(city["calendar"]),
         )
 
     key = page_key(city["url"][lang])
-    digest = site.digest(key, site.places_digest, [site.tr_digest[t["id"]] for t in trainings])
+    digest = site.digest(
+        key,
+        site.places_digest,
+        site.upcoming_digest,
+        [site.tr_digest[t["id"]] for t in trainings],
+    )
     return _page(key, digest, render, stamp)
 
 
@@ -288,20 +515,26 @@ def _venue(site: _Site, lang: str, venue: dict[str, Any], trainings: list, stamp
             language.base(_alt("venue", venue["slug"])),
             venue=venue,
             city=city,
-            trainings_html=language.items(trainings),
+            trainings_html=language.grouped(trainings),
+            map_html=language.venue_map([venue]),
             signup_html=language.signup_bot(),
             calendar_html=language.calendar(venue["calendar"]),
         )
 
     key = page_key(venue["url"][lang])
-    digest = site.digest(key, site.places_digest, [site.tr_digest[t["id"]] for t in trainings])
+    digest = site.digest(
+        key,
+        site.places_digest,
+        site.upcoming_shown.get(venue["slug"], []),
+        [site.tr_digest[t["id"]] for t in trainings],
+    )
     return _page(key, digest, render, stamp)
 
 
 def _training(site: _Site, lang: str, tr: dict[str, Any], stamp: str) -> StoredObject:
     language = site.langs[lang]
     venue, city = site.venues[tr["venue"]], site.cities[tr["city"]]
-    open_for_signup = tr["status"] != "cancelled" and not tr["started"]
+    open_for_signup = tr["open"]
 
     def render() -> str:
         signup = ""
@@ -318,6 +551,7 @@ def _training(site: _Site, lang: str, tr: dict[str, Any], stamp: str) -> StoredO
             v=language.view(tr),
             venue=venue,
             city=city,
+            map_html=language.venue_map([venue]),
             signup_html=signup,
             calendar_html=language.calendar(venue["calendar"]),
         )
@@ -325,8 +559,25 @@ def _training(site: _Site, lang: str, tr: dict[str, Any], stamp: str) -> StoredO
     key = page_key(tr["url"][lang])
     # only what the page shows of its venue and city: a new training elsewhere at the venue
     # changes the venue's counters, not this page
-    shown_venue = {k: venue[k] for k in ("name", "address", "url", "map_url", "calendar")}
-    digest = site.digest(key, site.tr_digest[tr["id"]], shown_venue, city["name"], city["url"])
+    shown = (
+        "name",
+        "address",
+        "url",
+        "maps",
+        "calendar",
+        "latitude",
+        "longitude",
+        "today",
+        "week_end",
+        "cancel_cutoff_hours",
+        "zone",
+        "slug",
+    )
+    shown_venue = {k: venue[k] for k in shown}
+    upcoming = site.upcoming_shown.get(venue["slug"], [])
+    digest = site.digest(
+        key, site.tr_digest[tr["id"]], shown_venue, upcoming, city["name"], city["url"]
+    )
     return _page(key, digest, render, stamp)
 
 
@@ -338,6 +589,8 @@ def render_site(doc: dict[str, Any], config: SiteConfig, *, now: datetime) -> li
         _static(key, kind, _sha(data), lambda data=data: data, CACHE["asset"])
         for kind, (key, data) in assets().items()
     ]
+    favicon = assets()["svg"][1]
+    objects.append(_static("favicon.svg", "svg", _sha(favicon), lambda: favicon, CACHE["svg"]))
 
     def qr(key: str, url: str) -> None:
         objects.append(_static(key, "svg", qr_digest(url), lambda: qr_svg(url), CACHE["svg"]))
@@ -348,20 +601,22 @@ def render_site(doc: dict[str, Any], config: SiteConfig, *, now: datetime) -> li
     for tr in doc["trainings"]:
         by_city.setdefault(tr["city"], []).append(tr)
         by_venue.setdefault(tr["venue"], []).append(tr)
-        if tr["status"] != "cancelled" and not tr["started"]:
+        if tr["open"]:
             qr(qr_key(tr), tr["signup_url"])
     for lang in LANGS:
         objects.append(_home(site, lang, stamp))
+        objects += [_list(site, lang, page, stamp) for page in site.pages]
         objects += [_city(site, lang, c, by_city.get(c["slug"], []), stamp) for c in doc["cities"]]
         objects += [
             _venue(site, lang, v, by_venue.get(v["slug"], []), stamp) for v in doc["venues"]
         ]
         objects += [_training(site, lang, tr, stamp) for tr in doc["trainings"]]
 
-    def not_found() -> str:
-        return _env.get_template("404.html.j2").render(site.langs["ru"].base(_alt("home", "")))
+        def not_found(lang: str = lang) -> str:
+            return _env.get_template("404.html.j2").render(site.langs[lang].base(_alt("home", "")))
 
-    objects.append(_page("404.html", site.digest("404.html"), not_found, stamp))
+        key = "404.html" if lang == "ru" else f"{lang}/404.html"
+        objects.append(_page(key, site.digest(key), not_found, stamp))
 
     stable = stable_json(doc)
     generated = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
