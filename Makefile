@@ -11,8 +11,12 @@ SAM_VERSION := 1.170.0
 PORT ?= 8000
 ENV ?= dev
 PYTEST_ARGS ?=
+# The public site's CSS/JS come from npm (package-lock.json) and are bundled by esbuild into
+# shared/fpv/site/assets (committed, so the publisher needs no node); tests use axe-core from here.
+FRONTEND := frontend/site
+NPM_STAMP := $(FRONTEND)/node_modules/.installed
 
-.PHONY: run test lint bench build deploy venv sam clean layer-requirements
+.PHONY: run test lint bench build deploy venv sam clean layer-requirements site-assets
 
 venv: $(STAMP)
 
@@ -28,10 +32,18 @@ $(SAM):
 	@test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check aws-sam-cli==$(SAM_VERSION)
 
+$(NPM_STAMP): $(FRONTEND)/package.json $(FRONTEND)/package-lock.json
+	cd $(FRONTEND) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $(NPM_STAMP)
+
+# Rebuild the site's bundled CSS/JS after changing frontend/site/src or its npm packages.
+site-assets: $(NPM_STAMP)
+	cd $(FRONTEND) && node build.mjs
+
 run: $(STAMP)
 	$(BIN)/fpv dev --port $(PORT)
 
-test: $(STAMP) $(SAM)
+test: $(STAMP) $(SAM) $(NPM_STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" SAM_CLI="$(CURDIR)/$(SAM)" $(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -68,7 +68,7 @@ def test_demo_site_has_pages_data_and_feeds_that_agree_with_the_database(db, sit
     assert {"index.html", "en/index.html", "404.html", "calendar/all.ics", "qr/bot.svg"} <= files
     assert {"city/moscow.html", "en/city/novosibirsk.html", "calendar/city/moscow.ics"} <= files
     home = site.get("index.html").decode()
-    assert '<html lang="ru"' in home and home.count('class="training"') == len(rows)
+    assert '<html lang="ru"' in home and home.count('<li class="card training') == len(rows)
     assert '<html lang="en"' in site.get("en/index.html").decode()
     # nicknames of demo pilots who opted in are on the board
     board = _training(_doc(site), min(r["id"] for r in rows))["channels"]
@@ -83,6 +83,21 @@ def test_nothing_changed_means_nothing_rendered_or_written(db, site):
     report = publish_site(db, site, config=CONFIG)
     assert report.skipped and report.uploaded == []
     assert {k: site.get(k) for k in _files(site.root)} == before
+
+
+def _lists_showing(doc: dict, tr: dict) -> set[str]:
+    """The schedule page and the filter pages (ru + en) that list this training."""
+    from fpv.site.filters import list_pages
+
+    venues = {v["slug"]: v for v in doc["venues"]}
+    found = {
+        page.url(lang).lstrip("/")
+        for page in list_pages(doc)
+        for lang in ("ru", "en")
+        if tr in page.select(doc, venues)
+    }
+    assert {"schedule.html", "en/schedule.html"} <= found
+    return found
 
 
 def test_one_sign_up_rewrites_only_the_pages_that_show_it(db, site):
@@ -110,7 +125,7 @@ def test_one_sign_up_rewrites_only_the_pages_that_show_it(db, site):
         f"en/venue/{venue_slug}.html",
         f"training/{pid}.html",
         f"en/training/{pid}.html",
-    }
+    } | _lists_showing(doc, tr)
     assert report.deleted == []
     assert _training(_doc(site), training)["seats_left"] == 4
     assert f'data-seats-left="{pid}">4<' in site.get(f"training/{pid}.html").decode()

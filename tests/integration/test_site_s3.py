@@ -96,6 +96,18 @@ def test_first_publish_uploads_everything_with_types_and_cache_headers(db, aws):
     assert len(paths) == len(report.uploaded) + 2  # every object + the two folder URLs
 
 
+def _lists_showing(doc: dict, tr: dict) -> set[str]:
+    from fpv.site.filters import list_pages
+
+    venues = {v["slug"]: v for v in doc["venues"]}
+    return {
+        page.url(lang).lstrip("/")
+        for page in list_pages(doc)
+        for lang in ("ru", "en")
+        if tr in page.select(doc, venues)
+    }
+
+
 def test_one_registration_uploads_and_invalidates_only_the_affected_objects(db, aws):
     s3, cloudfront, distribution = aws
     venue = make_venue(db)
@@ -125,7 +137,7 @@ def test_one_registration_uploads_and_invalidates_only_the_affected_objects(db, 
         f"en/venue/{tr['venue']}.html",
         f"training/{tr['id']}.html",
         f"en/training/{tr['id']}.html",
-    }
+    } | _lists_showing(doc, tr)
     assert set(report.uploaded) == affected
     changed = {
         k for k, etag in etags.items() if s3.head_object(Bucket=BUCKET, Key=k)["ETag"] != etag

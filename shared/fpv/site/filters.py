@@ -18,11 +18,11 @@ WHEN = ("today", "week", "weekend")
 DIMENSIONS = ("when", "city", "venue", "track", "seats", "price")
 
 
-def matches(training: dict[str, Any], venue: dict[str, Any], **wanted: str | None) -> bool:
+def matches(training: dict[str, Any], place: dict[str, Any], /, **wanted: str | None) -> bool:
     """Does the training pass every given filter (None = any)? `wanted` keys: DIMENSIONS."""
     when = wanted.get("when")
     if when:
-        day, today, end = training["day"], venue["today"], venue["week_end"]
+        day, today, end = training["day"], place["today"], place["week_end"]
         if when == "today" and day != today:
             return False
         if when in ("week", "weekend") and not today <= day <= end:
