@@ -18,8 +18,8 @@ def cities(tx: Tx) -> list[Row]:
 
 def venues(tx: Tx) -> list[Row]:
     return tx.all(
-        "SELECT id, city_id, slug, name, address, latitude, longitude, time_zone, cancel_cutoff_hours,"
-        " min_mhz, max_mhz FROM venues ORDER BY name, slug"
+        "SELECT id, city_id, slug, name, address, latitude, longitude, time_zone,"
+        " cancel_cutoff_hours, min_mhz, max_mhz FROM venues ORDER BY name, slug"
     )
 
 
