@@ -428,6 +428,7 @@ def test_map_has_one_marker_per_venue_and_tiles_from_the_configured_server(
     page.goto(f"{site_url}/")
     page.wait_for_selector("[data-map].tiles-ok")
     page.screenshot(path=str(ARTIFACTS / f"site-home-{width}.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"site-home-{width}-first-screen.png"))
     busy = next(t for t in doc["trainings"] if t["channels"])
     page.goto(f"{site_url}{busy['url']['ru']}")
     page.wait_for_selector("[data-map][data-markers='1']")
@@ -539,3 +540,23 @@ def test_axe_core_finds_no_serious_violation(site_url, browser):
         page.close()
     context.close()
     assert found == {}
+
+
+def test_cdn_404_page_reads_english_under_en(site_url, browser):
+    """CloudFront answers every missing key with /404.html (Russian); under /en/ the page's
+    script shows its English part (the local server serves en/404.html itself)."""
+    russian_404 = httpx.get(f"{site_url}/404.html", timeout=5).text
+    page = browser.new_page()
+    _local_only(page)
+    page.route(
+        f"{site_url}/en/gone.html",
+        lambda r: r.fulfill(status=404, body=russian_404, content_type="text/html; charset=utf-8"),
+    )
+    page.goto(f"{site_url}/en/gone.html")
+    page.wait_for_selector('[data-notfound="en"]:not([hidden])')
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.title() == "Page not found"
+    assert not page.locator('[data-notfound="ru"]').is_visible()
+    page.goto(f"{site_url}/gone.html")  # the Russian one stays Russian
+    assert page.locator('[data-notfound="ru"]').is_visible()
+    assert page.locator("html").get_attribute("lang") == "ru"

@@ -281,7 +281,22 @@ import L from "leaflet";
     });
   }
 
+  function englishNotFound() {
+    // the CDN serves the Russian 404 page for every missing key; under /en/ show its English part
+    var en = document.querySelector('[data-notfound="en"]');
+    if (!en || window.location.pathname.indexOf("/en/") !== 0) return;
+    var ru = document.querySelector('[data-notfound="ru"]');
+    if (ru) ru.hidden = true;
+    en.hidden = false;
+    en.removeAttribute("lang");
+    root.setAttribute("lang", "en");
+    lang = "en";
+    var title = en.querySelector(".title");
+    if (title) document.title = title.textContent;
+  }
+
   function start() {
+    englishNotFound();
     each("[data-updated]", function (el) {
       var iso = el.getAttribute("datetime");
       if (iso) showUpdated(iso);
