@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -155,13 +156,18 @@ def map_apps(latitude: float | None, longitude: float | None, address: str) -> d
     }
 
 
+@lru_cache(maxsize=4096)
+def _set_rating(freqs: tuple[int, ...]) -> int:
+    return imd_rating(freqs)  # sets repeat across trainings (clubs reuse the good ones)
+
+
 def heat_ratings(channels: list[dict[str, Any]]) -> list[dict[str, int]]:
     """IMD rating (ET's IMDTabler) of each heat's set of frequencies."""
     heats: dict[int, list[int]] = {}
     for ch in channels:
         heats.setdefault(ch["heat"], []).append(ch["mhz"])
     return [
-        {"heat": heat, "pilots": len(freqs), "rating": imd_rating(freqs)}
+        {"heat": heat, "pilots": len(freqs), "rating": _set_rating(tuple(sorted(freqs)))}
         for heat, freqs in sorted(heats.items())
     ]
 

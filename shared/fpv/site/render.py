@@ -63,7 +63,19 @@ _env = Environment(
     auto_reload=False,
 )
 _CYRILLIC = re.compile("[\u0400-\u04ff]")
-_env.tests["cyrillic"] = lambda value: bool(_CYRILLIC.search(str(value)))
+
+
+def user_text(text: Any, lang: str) -> Markup:
+    """User-entered text (titles, names, notes): isolated in <bdi> so right-to-left text cannot
+    reorder the line, and marked Russian on the other languages' pages when it is."""
+    value = str(text)
+    safe = escape(value)
+    if lang != "ru" and _CYRILLIC.search(value):
+        return Markup(f'<bdi lang="ru">{safe}</bdi>')  # noqa: S704 (escaped just above)
+    return Markup(f"<bdi>{safe}</bdi>")  # noqa: S704 (escaped just above)
+
+
+_env.filters["user"] = user_text
 VENUE_CHIPS_MAX = 12  # more venues than this: the venue filter is the venue list and its pages
 NEXT_PER_VENUE = 3  # trainings listed under a venue on the map
 
@@ -143,7 +155,8 @@ class _Language:
         self._items: dict[str, Markup] = {}
         self._calendars: dict[str, Markup] = {}
         self._signup_bot: Markup | None = None
-        self._day_headings: dict[str, Markup] = {}
+        self._days: dict[tuple[str, tuple[str, ...]], Markup] = {}
+        self._maps: dict[tuple[str, ...], Markup] = {}
 
     def text(self, key: str, **values: Any) -> str:
         return t(key, self.lang, **values)
@@ -202,7 +215,7 @@ class _Language:
                     tr, self.view(tr), self.texts, self.lang
                 )
             parts.append(item)
-        return Markup("\n").join(parts)
+        return Markup("\n".join(parts))  # noqa: S704 (every part is rendered markup)
 
     def grouped(self, trainings: list[dict[str, Any]]) -> Markup:
         """Trainings grouped by their local day, a heading per day."""
@@ -213,20 +226,18 @@ class _Language:
             days.setdefault(tr["day"], []).append(tr)
         parts = []
         for day in sorted(days):
-            heading = self._day_headings.get(day)
-            if heading is None:
-                heading = self._day_headings[day] = escape(
-                    date_text(date.fromisoformat(day), self.lang)
+            chosen = days[day]
+            key = (day, tuple(tr["id"] for tr in chosen))
+            section = self._days.get(key)
+            if section is None:
+                heading = escape(date_text(date.fromisoformat(day), self.lang))
+                section = self._days[key] = Markup(  # noqa: S704 (escaped or rendered parts)
+                    f'<section class="day" data-day-group="{escape(day)}">'
+                    f'<h3 class="day-title">{heading}</h3>\n<ul class="cards">\n'
+                    f"{self.items(chosen)}\n</ul>\n</section>"
                 )
-            parts.append(
-                Markup(
-                    '<section class="day" data-day-group="{}"><h3 class="day-title">{}</h3>'
-                ).format(day, heading)
-                + Markup('\n<ul class="cards">\n')
-                + self.items(days[day])
-                + Markup("\n</ul>\n</section>")
-            )
-        return Markup("\n").join(parts)
+            parts.append(section)
+        return Markup("\n".join(parts))  # noqa: S704 (every part is rendered markup)
 
     def filters(self, active: ListPage | None, count: int, *, city: str = "") -> Markup:
         site, lang = self.site, self.lang
@@ -318,6 +329,13 @@ class _Language:
         return self.macros.filters(self.texts, groups, template.format(count=count), template)
 
     def venue_map(self, venues: list[dict[str, Any]]) -> Markup:
+        key = tuple(v["slug"] for v in venues)
+        block = self._maps.get(key)
+        if block is None:
+            block = self._maps[key] = self._venue_map(venues)
+        return block
+
+    def _venue_map(self, venues: list[dict[str, Any]]) -> Markup:
         site, lang = self.site, self.lang
         next_items = {
             v["slug"]: [
