@@ -80,7 +80,7 @@ def test_run_stop_and_run_again_on_the_same_data(tmp_path):
         health = _wait_healthy(proc, url)
         assert health["database"] == "up" and health["status"] == "ok"
         home = httpx.get(f"{url}/")
-        assert home.status_code == 200 and home.text.count('class="training"') >= 3
+        assert home.status_code == 200 and home.text.count('data-training="') >= 3
         assert _postgres_on(data_dir), "the embedded PostgreSQL should be running"
     finally:
         output = _ctrl_c(proc)
@@ -93,7 +93,7 @@ def test_run_stop_and_run_again_on_the_same_data(tmp_path):
     proc = _start(data_dir, port)
     try:
         assert _wait_healthy(proc, url)["database"] == "up"
-        assert httpx.get(f"{url}/").text.count('class="training"') >= 3
+        assert httpx.get(f"{url}/").text.count('data-training="') >= 3
     finally:
         output = _ctrl_c(proc)
     assert "seeded demo data" not in output  # the data of the first run was reused

@@ -40,7 +40,7 @@ def test_health_reports_database_and_schema(gateway_url):
 def test_site_and_admin_are_served(gateway_url):
     home = httpx.get(f"{gateway_url}/")
     assert home.status_code == 200 and "<html" in home.text
-    assert home.text.count('class="training"') > 0  # seeded demo trainings
+    assert home.text.count('data-training="') > 0  # seeded demo trainings
     admin = httpx.get(f"{gateway_url}/admin", follow_redirects=True)
     assert admin.status_code == 200 and "/api/health" in admin.text
     assert httpx.get(f"{gateway_url}/no/such/page").status_code == 404
