@@ -36,7 +36,7 @@ def promoted(tx: Tx, promotion: Any) -> list[int]:
         text = t(
             "bot.promoted.held",
             lang,
-            until=render.clock(promotion.hold_expires_at, training["time_zone"]),
+            until=render.clock(promotion.hold_expires_at, training["time_zone"], lang),
             price=render.price(training["price_kopecks"], lang),
             **values,
         )

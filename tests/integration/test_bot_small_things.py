@@ -82,3 +82,17 @@ def test_delete_me_says_what_happens_to_each_seat_before_it_is_confirmed(bot: Bo
     assert "del" in chat.buttons()
     with bot.db.transaction(readonly=True) as tx:  # nothing happened yet
         assert tx.value("SELECT count(*) FROM pilots WHERE telegram_id = :t", t=A) == 1
+
+
+def test_times_carry_the_zone_as_people_name_it(bot: BotPlatform):
+    make_pilot(bot.db, A, nickname="Zoned")
+    chat = bot.chat(A)
+    moscow = make_training(bot.db, price_kopecks=50_000)
+    chat.press(f"tr:{moscow}")
+    assert "(МСК)" in chat.last().text and "Europe/Moscow" not in chat.last().text
+    chat.press(f"su:{moscow}:0")  # a paid seat held until ... (the venue's clock, named)
+    held = next(c.text for c in chat.sent() if "за вами до" in c.text)
+    assert " МСК." in held
+    novosibirsk = make_training(bot.db, time_zone="Asia/Novosibirsk")
+    chat.press(f"tr:{novosibirsk}")
+    assert "(UTC+7)" in chat.last().text

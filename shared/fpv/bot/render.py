@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from fpv.channels import Equipment
 from fpv.texts import t
+from fpv.zones import zone_label
 
 # Short names for buttons; the tables in fpv.channels carry the long descriptions.
 DIGITAL_SHORT_NAMES = {
@@ -49,8 +50,15 @@ def short_when(moment: datetime, time_zone: str, lang: str) -> str:
     return f"{weekday} {local:%d.%m %H:%M}"
 
 
-def clock(moment: datetime, time_zone: str) -> str:
-    return local_time(moment, time_zone).strftime("%H:%M")
+def clock(moment: datetime, time_zone: str, lang: str | None = None) -> str:
+    """'14:35', or with `lang` '14:35 МСК' / '14:35 UTC+7' (a hold's end: whose clock?)."""
+    text = local_time(moment, time_zone).strftime("%H:%M")
+    return f"{text} {zone_label(time_zone, moment, lang)}" if lang else text
+
+
+def zone(time_zone: str, moment: datetime, lang: str) -> str:
+    """The venue's zone as people name it ('МСК', 'UTC+7'), never 'Europe/Moscow'."""
+    return zone_label(time_zone, moment, lang)
 
 
 def price(kopecks: int, lang: str) -> str:

@@ -62,7 +62,7 @@ def _status_line(reg: Row, training: Row, lang: str) -> str:
             "bot.training.you_held",
             lang,
             channel=render.channel(reg["channel_label"], reg["channel_mhz"], lang, reg.get("heat")),
-            until=render.clock(reg["hold_expires_at"], training["time_zone"]),
+            until=render.clock(reg["hold_expires_at"], training["time_zone"], lang),
         )
     return t(
         "bot.training.you_confirmed",
@@ -101,7 +101,7 @@ async def show_training(
             {"name_ru": training["city_name_ru"], "name_en": training["city_name_en"]}, lang
         ),
         when=render.when(training["starts_at"], training["time_zone"], lang),
-        zone=training["time_zone"],
+        zone=render.zone(training["time_zone"], training["starts_at"], lang),
         track=render.track(training["track_type"], lang),
         price=render.price(training["price_kopecks"], lang),
         left=training["seats_left"],

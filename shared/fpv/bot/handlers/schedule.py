@@ -139,7 +139,7 @@ async def venue(update: Update, context: Context, cb: Callback) -> None:
             lang,
             venue=found["name"],
             address=found["address"] or "—",
-            zone=found["time_zone"],
+            zone=render.zone(found["time_zone"], deps_of(context).now(), lang),
         ),
         markup([*buttons, nav, keyboards.back(lang, "city", found["city_id"], 0)]),
         edit=True,

@@ -142,7 +142,7 @@ async def announce(update: Update, context: Context, result: SignUpResult, lang:
         )
     elif result.status == "pending_payment":
         assert result.hold_expires_at is not None
-        until = render.clock(result.hold_expires_at, training["time_zone"])
+        until = render.clock(result.hold_expires_at, training["time_zone"], lang)
         await reply(update, context, t("bot.signup.held", lang, until=until, **values), menu)
         await notifications.deliver(context, result.outbox_ids)
     else:
