@@ -3,6 +3,11 @@
 One connection per thread, created lazily and reused across warm Lambda invocations. A unit of
 work is a transaction context manager; a dropped connection is re-opened once when the unit of
 work starts (never in the middle of one, where a retry could apply half a change twice).
+
+Round trips are the cost of a short unit of work (each is a network hop to the server), so two
+kinds of unit need no START/COMMIT of their own: a read-only read-committed transaction (read
+committed gives every statement its own snapshot anyway, so its statements run as they come)
+and `autocommit()`, a single statement that commits by itself (the webhook's update claim).
 SQL itself lives in the data-access modules (`fpv.dal`), which receive a `Tx`.
 """
 
@@ -143,6 +148,8 @@ class Tx:
 
     @contextmanager
     def savepoint(self, name: str = "sp") -> Iterator[None]:
+        if isinstance(self, _Autocommit):
+            raise RuntimeError("a savepoint needs a transaction: use Database.transaction()")
         self._conn.run(f"SAVEPOINT {name}")
         try:
             yield
@@ -150,6 +157,34 @@ class Tx:
             self._conn.run(f"ROLLBACK TO SAVEPOINT {name}")
             raise
         self._conn.run(f"RELEASE SAVEPOINT {name}")
+
+
+class _Autocommit(Tx):
+    """Statements that commit one by one (pg8000's native API begins nothing implicitly). The
+    first one reopens the connection once if the cached one has died: statements run this way
+    are reads or idempotent single-statement writes, so trying again cannot apply anything
+    twice. A later failure drops the connection (the next unit of work opens a fresh one)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._first = True
+        self._reused = getattr(db._local, "conn", None) is not None
+        super().__init__(db.connection())
+
+    def all(self, sql: str, **params: Any) -> list[Row]:
+        first, self._first = self._first, False
+        try:
+            return super().all(sql, **params)
+        except DatabaseUnavailable:
+            self._db._drop()
+            if not (first and self._reused):
+                raise
+        self._conn = self._db.connection()
+        try:
+            return super().all(sql, **params)
+        except DatabaseUnavailable:
+            self._db._drop()
+            raise
 
 
 ISOLATION = {
@@ -224,6 +259,9 @@ class Database:
     def transaction(
         self, isolation: str = "read committed", *, readonly: bool = False
     ) -> Iterator[Tx]:
+        if readonly and isolation == "read committed":
+            yield _Autocommit(self)  # same snapshots as the transaction: one per statement
+            return
         mode = ISOLATION[isolation] + (" READ ONLY" if readonly else "")
         conn = self._begin(f"START TRANSACTION ISOLATION LEVEL {mode}")
         try:
@@ -241,6 +279,12 @@ class Database:
             raise DatabaseUnavailable(f"database connection lost at commit: {exc}") from exc
         except DatabaseError as exc:  # deferred constraint failing at commit
             raise (_integrity_error(exc) or exc) from exc
+
+    @contextmanager
+    def autocommit(self) -> Iterator[Tx]:
+        """A unit of work of single statements that each commit on their own: no START/COMMIT
+        round trips. For one statement that is correct alone (an idempotent upsert, a read)."""
+        yield _Autocommit(self)
 
     def ping(self) -> bool:
         try:

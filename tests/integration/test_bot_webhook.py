@@ -277,6 +277,14 @@ class FlakyDatabase:
         with self._db.transaction(*args, **kwargs) as tx:
             yield tx
 
+    @contextmanager
+    def autocommit(self):
+        self.calls += 1
+        if self.calls in self.fail_on:
+            raise DatabaseUnavailable("injected: database unreachable")
+        with self._db.autocommit() as tx:
+            yield tx
+
 
 @pytest.fixture
 def fake():

@@ -18,6 +18,7 @@ import logging
 import random
 from dataclasses import dataclass
 from typing import Any
+from uuid import uuid4
 
 from telegram import Update
 
@@ -114,9 +115,12 @@ class WebhookService:
             log.warning("update %s does not parse: %s", update_id, type(exc).__name__)
             return WebhookResult(400, "malformed", update_id)
         key = str(update_id)
+        token = uuid4()
+        # claim, release and finish are one statement each, committed on their own: three round
+        # trips to the database per update besides the handler's own queries
         try:
-            with self.db.transaction() as tx:
-                claim = bot_dal.claim_update(tx, key, lease_seconds=LEASE_SECONDS)
+            with self.db.autocommit() as tx:
+                claim = bot_dal.claim_update(tx, key, lease_seconds=LEASE_SECONDS, token=token)
                 if claim == "claimed" and random.randrange(PURGE_EVERY) == 0:
                     bot_dal.purge_expired_updates(tx)
         except DatabaseUnavailable:
@@ -130,13 +134,13 @@ class WebhookService:
         outcome = self.loop.run_until_complete(self._run(update))
         if outcome.transient is not None:
             try:
-                with self.db.transaction() as tx:
-                    bot_dal.release_update(tx, key)
+                with self.db.autocommit() as tx:
+                    bot_dal.release_update(tx, key, token=token)
             except DatabaseUnavailable:
                 pass  # the lease runs out and the redelivery takes the claim over
             return WebhookResult(503, "transient", update_id, type(outcome.transient).__name__)
         try:
-            with self.db.transaction() as tx:
+            with self.db.autocommit() as tx:
                 bot_dal.finish_update(tx, key)
         except DatabaseUnavailable:
             return WebhookResult(503, "transient", update_id, "DatabaseUnavailable")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from typing import Any
+from uuid import UUID, uuid4
 
 from fpv.db import Row, Tx
 
@@ -13,48 +14,61 @@ SCOPE = "telegram"
 # ---- idempotency (processed_updates, scope 'telegram') -----------------------------------------
 
 
-def claim_update(tx: Tx, key: str, *, lease_seconds: int) -> str:
+def claim_update(tx: Tx, key: str, *, lease_seconds: int, token: UUID | None = None) -> str:
     """Claim an update for processing. Returns 'claimed' (go ahead), 'done' (already processed:
-    a redelivery) or 'busy' (another invocation holds a live claim)."""
+    a redelivery) or 'busy' (another invocation holds a live claim, or gave it back a moment
+    ago: Telegram's next redelivery claims it).
+
+    One statement, so the answer always describes one row version: it inserts the claim, takes
+    over a claim whose lease has run out, or (locking the row) reports what is there. Checking in
+    a second statement could find the row gone (released meanwhile) and answer 'done' for an
+    update nobody processed; 'done' is answered only for a row seen marked done."""
+    token = token or uuid4()
     row = tx.one(
-        "INSERT INTO processed_updates (scope, key, claimed_until)"
-        " VALUES (:scope, :key, now() + make_interval(secs => CAST(:lease AS double precision)))"
-        " ON CONFLICT (scope, key) DO UPDATE SET claimed_until = EXCLUDED.claimed_until,"
-        " processed_at = now()"
-        " WHERE processed_updates.claimed_until IS NOT NULL"
-        " AND processed_updates.claimed_until < now()"
-        " RETURNING key",
+        "INSERT INTO processed_updates AS p (scope, key, claimed_until, claim_token)"
+        " VALUES (:scope, :key,"
+        " now() + make_interval(secs => CAST(:lease AS double precision)), CAST(:token AS uuid))"
+        " ON CONFLICT (scope, key) DO UPDATE SET"
+        " claimed_until = CASE WHEN p.claimed_until < now()"
+        " THEN EXCLUDED.claimed_until ELSE p.claimed_until END,"
+        " claim_token = CASE WHEN p.claimed_until < now()"
+        " THEN EXCLUDED.claim_token ELSE p.claim_token END,"
+        " processed_at = CASE WHEN p.claimed_until < now() THEN now() ELSE p.processed_at END"
+        " RETURNING p.claim_token = CAST(:token AS uuid) AS mine, p.claimed_until IS NULL AS done",
         scope=SCOPE,
         key=key,
         lease=lease_seconds,
+        token=str(token),
     )
-    if row is not None:
+    assert row is not None  # INSERT ... ON CONFLICT DO UPDATE returns its row, always
+    if row["mine"]:
         return "claimed"
-    pending = tx.value(
-        "SELECT claimed_until IS NOT NULL FROM processed_updates"
-        " WHERE scope = :scope AND key = :key",
-        scope=SCOPE,
-        key=key,
-    )
-    return "busy" if pending else "done"
+    return "done" if row["done"] else "busy"
 
 
 def finish_update(tx: Tx, key: str) -> None:
+    """Mark the update processed, whoever holds the claim now: the work is done. An upsert, so
+    the mark lands even when the claim was given back meanwhile (by a processor that had taken
+    it over after this one's lease ran out and then failed): a redelivery is then 'done'."""
     tx.execute(
-        "UPDATE processed_updates SET claimed_until = NULL, processed_at = now()"
-        " WHERE scope = :scope AND key = :key",
+        "INSERT INTO processed_updates (scope, key) VALUES (:scope, :key)"
+        " ON CONFLICT (scope, key) DO UPDATE SET claimed_until = NULL, claim_token = NULL,"
+        " processed_at = now()",
         scope=SCOPE,
         key=key,
     )
 
 
-def release_update(tx: Tx, key: str) -> None:
-    """Give a claim back (transient failure): Telegram's redelivery will process it again."""
+def release_update(tx: Tx, key: str, *, token: UUID | None = None) -> None:
+    """Give a claim back (transient failure): Telegram's redelivery will process it again. With
+    the claim's token, only that claim: after a takeover the row is no longer ours to delete."""
     tx.execute(
         "DELETE FROM processed_updates WHERE scope = :scope AND key = :key"
-        " AND claimed_until IS NOT NULL",
+        " AND claimed_until IS NOT NULL"
+        " AND (CAST(:token AS uuid) IS NULL OR claim_token = CAST(:token AS uuid))",
         scope=SCOPE,
         key=key,
+        token=str(token) if token else None,
     )
 
 
