@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import ssl
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -203,6 +204,11 @@ class Database:
         self._timeout = connect_timeout
         self._application = application
         self._local = threading.local()
+        # every open connection by the thread that owns it: a thread that has finished cannot
+        # close its own, so the next connect (or `close_finished_threads`) closes it for it
+        self._owners: dict[threading.Thread, pg8000.native.Connection] = {}
+        self._owners_lock = threading.Lock()
+        _instances.add(self)
 
     def _connect(self) -> pg8000.native.Connection:
         p = self.params
@@ -232,15 +238,31 @@ class Database:
     def connection(self) -> pg8000.native.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
+            self.close_finished_threads()
             conn = self._local.conn = self._connect()
+            with self._owners_lock:
+                self._owners[threading.current_thread()] = conn
         return conn
 
     def _drop(self) -> None:
         conn = getattr(self._local, "conn", None)
         self._local.conn = None
         if conn is not None:
-            with contextlib.suppress(Exception):  # the socket may be dead already
-                conn.close()
+            with self._owners_lock:
+                if self._owners.get(threading.current_thread()) is conn:
+                    del self._owners[threading.current_thread()]
+            _close_quietly(conn)
+
+    def close_finished_threads(self) -> int:
+        """Close the connections of threads that have ended (a thread pool's expired workers,
+        one-off threads); returns how many. Left alone they would stay open until a garbage
+        collection happened to find them."""
+        with self._owners_lock:
+            finished = [t for t in self._owners if not t.is_alive()]
+            conns = [self._owners.pop(t) for t in finished]
+        for conn in conns:
+            _close_quietly(conn)
+        return len(conns)
 
     def _begin(self, statement: str) -> pg8000.native.Connection:
         """Start a transaction; reconnect once if the cached connection has died."""
@@ -295,6 +317,25 @@ class Database:
 
     def close(self) -> None:
         self._drop()
+
+
+def _close_quietly(conn: pg8000.native.Connection) -> None:
+    with contextlib.suppress(Exception):  # the socket may be dead already
+        conn.close()
+
+
+_instances: weakref.WeakSet[Database] = weakref.WeakSet()
+
+
+def close_thread_connections() -> None:
+    """Close the calling thread's connection of every Database (a thread about to end)."""
+    for db in list(_instances):
+        db.close()
+
+
+def close_finished_thread_connections() -> int:
+    """Close the connections that ended threads left open, in every Database."""
+    return sum(db.close_finished_threads() for db in list(_instances))
 
 
 _databases: dict[str, Database] = {}

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from fpv import runtime
-from fpv.db import Database
+from fpv.db import Database, close_finished_thread_connections, close_thread_connections
 from fpv.demo import seed_demo
 from fpv.local.embedded import embedded_postgres
 from fpv.local.gateway import LocalGateway
@@ -27,6 +27,7 @@ from fpv.site.build import build_site
 from fpv.site.security import site_headers
 
 log = logging.getLogger("fpv.local")
+REAP_SECONDS = 5.0  # how often connections left by ended threads (pool workers) are closed
 
 
 def project_root() -> Path:
@@ -85,7 +86,8 @@ def platform(
         stack.callback(functions.join)
         stack.callback(runtime.set_local_functions, None)
         bus = runtime.event_bus(settings)
-        deliveries: list[threading.Thread] = []
+        deliveries: list[threading.Thread] = []  # the running ones (ended ones are dropped)
+        deliveries_lock = threading.Lock()
         if isinstance(bus, InProcessEventBus):
 
             def invoke_target(rule: EventRule, event: dict[str, Any]) -> None:
@@ -93,6 +95,8 @@ def platform(
                     invoker.invoke(rule.function, event)
                 except Exception:  # as EventBridge: the target failed, the publisher never knows
                     log.exception("event target %s failed", rule.name)
+                finally:
+                    close_thread_connections()  # this thread ends now: its connections too
 
             def deliver(event: dict[str, Any]) -> None:
                 for rule in template.event_rules:
@@ -101,13 +105,17 @@ def platform(
                         thread = threading.Thread(
                             target=invoke_target, args=(rule, event), daemon=True
                         )
-                        deliveries.append(thread)
+                        with deliveries_lock:
+                            deliveries[:] = [t for t in deliveries if t.is_alive()]
+                            deliveries.append(thread)
                         thread.start()
 
             bus.subscribe(deliver)
 
             def wait_for_deliveries() -> None:
-                for thread in deliveries:
+                with deliveries_lock:
+                    running = list(deliveries)
+                for thread in running:
                     thread.join(timeout=30)
 
             # On exit (last in, first out): stop delivering, then let deliveries finish.
@@ -123,6 +131,7 @@ def platform(
             scheduler.start()
             stack.callback(scheduler.stop)
         stack.callback(db.close)
+        stack.enter_context(_reaping_connections())
         yield LocalGateway(
             template,
             site_dir=site_dir,
@@ -131,6 +140,29 @@ def platform(
             extra_routes=sandbox_routes,
             site_headers=site_headers(settings.site_tile_url),
         )
+
+
+@contextmanager
+def _reaping_connections(every: float = REAP_SECONDS) -> Iterator[None]:
+    """Request threads come and go (the server's thread pool retires idle workers): close the
+    database connections of those that ended, so a long `fpv dev` session holds no more
+    connections than it has live threads."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(every):
+            closed = close_finished_thread_connections()
+            if closed:
+                log.debug("closed %d connections of ended threads", closed)
+
+    thread = threading.Thread(target=loop, name="fpv-connection-reaper", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        close_finished_thread_connections()
 
 
 def serve(
