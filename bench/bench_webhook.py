@@ -9,8 +9,12 @@ Figures (all measured in this run):
   through the local gateway (uvicorn + API Gateway v2 events), the bot answering a fake Bot API
   server on 127.0.0.1 and reading/writing real PostgreSQL — a read path (/help), the training
   card, sign-ups (allocator + seat lock) and replays (the idempotency fast path);
-* baselines in the same run: GET /api/health through the same gateway (the gateway's own cost),
-  and the same updates handed straight to `WebhookService.process` (no HTTP).
+* baselines in the same run: a bare python-telegram-bot Application answering the same /help
+  updates over the same fake Bot API, POSTed over HTTP to a plain ASGI endpoint under the same
+  uvicorn (issue #20's yardstick: our /help must reach >= 0.5x its throughput and a p50 within
+  3x of its p50), GET /api/health through the same gateway (the gateway's own cost), and the
+  same updates handed straight to `WebhookService.process` (no HTTP);
+* database round trips per update (counted in the driver) for each row.
 
 Database: TEST_DATABASE_URL or DATABASE_URL (a temporary database is created on that server),
 else the embedded PostgreSQL under .fpv/bench-pgdata.
@@ -132,6 +136,73 @@ def _run(
     return latencies, time.perf_counter() - started, statuses
 
 
+class _BareBot:
+    """The yardstick: python-telegram-bot as its docs show a custom webhook server — an
+    Application with one CommandHandler, each POSTed update parsed and processed in the
+    server's event loop, 200 after. No database, no idempotency, no gateway."""
+
+    def __init__(self, token: str, base_url: str) -> None:
+        self.token, self.base_url = token, base_url.rstrip("/")
+        self.application = None
+
+    async def _build(self):
+        from telegram.ext import Application, CommandHandler
+
+        async def help_command(update, context) -> None:
+            await update.effective_message.reply_text("Help: /start, /trainings, /my")
+
+        application = (
+            Application.builder()
+            .token(self.token)
+            .base_url(f"{self.base_url}/bot")
+            .updater(None)
+            .build()
+        )
+        application.add_handler(CommandHandler("help", help_command))
+        await application.initialize()
+        return application
+
+    async def __call__(self, scope, receive, send) -> None:
+        from telegram import Update
+
+        if scope["type"] != "http":
+            return
+        if self.application is None:
+            self.application = await self._build()
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        update = Update.de_json(json.loads(body), self.application.bot)
+        await self.application.process_update(update)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+
+class _RoundTripCounter:
+    """Counts round trips to PostgreSQL: pg8000 reads the server's answers up to ReadyForQuery
+    once per request it flushes (`handle_messages`)."""
+
+    def __init__(self) -> None:
+        from pg8000.core import CoreConnection
+
+        self.count = 0
+        self._cls = CoreConnection
+        self._original = CoreConnection.handle_messages
+        counter = self
+
+        def handle_messages(conn, context):
+            counter.count += 1
+            return counter._original(conn, context)
+
+        CoreConnection.handle_messages = handle_messages
+
+    def restore(self) -> None:
+        self._cls.handle_messages = self._original
+
+
 def warm_throughput() -> None:
     import httpx
 
@@ -191,22 +262,52 @@ def warm_throughput() -> None:
             client.post("/telegram/webhook", content=warm_up, headers=headers)  # cold: untimed
             client.get("/api/health")
 
+            bare_bot = _BareBot(fake.token, fake.base_url)
+            with (
+                serve_in_thread(bare_bot) as bare_url,
+                httpx.Client(base_url=bare_url, timeout=30) as bare_client,
+            ):
+                bare_client.post("/", content=warm_up)  # builds + initializes it: untimed
+                bare_updates = [json.dumps(message_update(i, "/help")) for i in ids]
+                lat, wall, st = _run(
+                    [lambda b=b: bare_client.post("/", content=b).status_code for b in bare_updates]
+                )
+                assert set(st) == {200}, st
+            bare_rate = len(lat) / wall
+            bare_p50 = _percentile(lat, 0.5)
+
             print(f"warm, {pilots} updates per row, one gateway (= one warm Lambda container):")
+            _report("bare python-telegram-bot /help (yardstick)", lat, wall)
             lat, wall, _ = _run([lambda: client.get("/api/health").status_code] * pilots)
             health = _report("GET /api/health (gateway baseline)", lat, wall)
 
-            help_updates = [message_update(i, "/help") for i in ids]
-            lat, wall, st = _run([post(u) for u in help_updates])
-            _report("/help (read, one sendMessage)", lat, wall, health)
-            card_updates = [callback_update(i, f"tr:{trainings[0]}") for i in ids]
-            lat, wall, st = _run([post(u) for u in card_updates])
-            _report("training card (4 queries, edit)", lat, wall, health)
-            signups = [callback_update(i, f"su:{trainings[n // 8]}:0") for n, i in enumerate(ids)]
-            lat, wall, st = _run([post(u) for u in signups])
-            _report("sign-up (seat lock + allocator)", lat, wall, health)
-            assert set(st) == {200}, st
-            lat, wall, st = _run([post(u) for u in signups])
-            _report("replayed updates (idempotency)", lat, wall, health)
+            counter = _RoundTripCounter()
+            try:
+
+                def row(label: str, updates: list[dict]) -> tuple[list[float], float, list[int]]:
+                    counter.count = 0
+                    lat, wall, st = _run([post(u) for u in updates])
+                    _report(label, lat, wall, health)
+                    print(f"  {'':<40} {counter.count / len(updates):5.1f} database round trips")
+                    return lat, wall, st
+
+                help_updates = [message_update(i, "/help") for i in ids]
+                lat, wall, st = row("/help (read, one sendMessage)", help_updates)
+                help_rate, help_p50 = len(lat) / wall, _percentile(lat, 0.5)
+                card_updates = [callback_update(i, f"tr:{trainings[0]}") for i in ids]
+                row("training card (4 queries, edit)", card_updates)
+                signups = [
+                    callback_update(i, f"su:{trainings[n // 8]}:0") for n, i in enumerate(ids)
+                ]
+                lat, wall, st = row("sign-up (seat lock + allocator)", signups)
+                assert set(st) == {200}, st
+                row("replayed updates (idempotency)", signups)
+            finally:
+                counter.restore()
+            print(
+                f"  /help vs bare python-telegram-bot: throughput {help_rate / bare_rate:4.2f}x"
+                f" (target >= 0.5x), p50 {help_p50 / bare_p50:4.2f}x (target <= 3x)"
+            )
             lat, wall, st = _run([post(message_update(i, "/help")) for i in ids], concurrency=8)
             _report("/help, 8 concurrent clients", lat, wall, health)
 

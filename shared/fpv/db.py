@@ -4,10 +4,15 @@ One connection per thread, created lazily and reused across warm Lambda invocati
 work is a transaction context manager; a dropped connection is re-opened once when the unit of
 work starts (never in the middle of one, where a retry could apply half a change twice).
 
-Round trips are the cost of a short unit of work (each is a network hop to the server), so two
-kinds of unit need no START/COMMIT of their own: a read-only read-committed transaction (read
-committed gives every statement its own snapshot anyway, so its statements run as they come)
-and `autocommit()`, a single statement that commits by itself (the webhook's update claim).
+Round trips are the cost of a short unit of work (each is a network hop to the server): every
+statement with parameters is prepared once per connection and then executed in one round trip
+(see `_run`), and two kinds of unit need no START/COMMIT of their own: a read-only
+read-committed transaction (read committed gives every statement its own snapshot anyway, so
+its statements run as they come) and `autocommit()`, single statements that commit by
+themselves (the webhook's update claim).
+
+Session state (prepared statements, synchronous_commit) would pin connections behind an RDS
+Proxy; the template uses none (one connection per warm container, reused).
 SQL itself lives in the data-access modules (`fpv.dal`), which receive a `Tx`.
 """
 
@@ -17,6 +22,7 @@ import contextlib
 import ssl
 import threading
 import weakref
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -109,6 +115,42 @@ def _parse_options(options: str) -> tuple[tuple[str, str], ...]:
     return tuple(settings)
 
 
+STATEMENT_CACHE = 512  # prepared statements kept per connection (the code has fewer distinct)
+
+
+def _run(conn: pg8000.native.Connection, sql: str, params: dict[str, Any]) -> list[Any]:
+    """Run a statement. With parameters, through a statement prepared once per connection:
+    pg8000 sends an unnamed statement as parse, describe and execute, each waiting for the
+    server (three round trips); a prepared one executes in one. Without parameters it is a
+    simple query (one round trip, several statements allowed)."""
+    if not params:
+        return conn.run(sql)
+    cache: OrderedDict[str, pg8000.native.PreparedStatement] | None = getattr(
+        conn, "_fpv_statements", None
+    )
+    if cache is None:
+        cache = conn._fpv_statements = OrderedDict()  # type: ignore[attr-defined]
+    statement = cache.get(sql)
+    if statement is None:
+        statement = conn.prepare(sql)
+        cache[sql] = statement
+        if len(cache) > STATEMENT_CACHE:
+            _, evicted = cache.popitem(last=False)
+            with contextlib.suppress(DatabaseError):
+                evicted.close()
+    else:
+        cache.move_to_end(sql)
+    try:
+        rows = statement.run(**params)
+    except DatabaseError as exc:
+        info = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
+        if info.get("C") == "0A000":  # "cached plan must not change result type": DDL ran
+            cache.clear()  # prepare again next time (this unit of work fails: retry it)
+        raise
+    conn._context = statement._context  # columns and row_count, as Connection.run leaves them
+    return rows
+
+
 def _integrity_error(exc: DatabaseError) -> IntegrityViolation | None:
     info = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
     code = str(info.get("C", ""))
@@ -125,7 +167,7 @@ class Tx:
 
     def all(self, sql: str, **params: Any) -> list[Row]:
         try:
-            rows = self._conn.run(sql, **params)
+            rows = _run(self._conn, sql, params)
         except DatabaseError as exc:
             raise (_integrity_error(exc) or exc) from exc
         except (InterfaceError, OSError) as exc:
@@ -164,28 +206,46 @@ class _Autocommit(Tx):
     """Statements that commit one by one (pg8000's native API begins nothing implicitly). The
     first one reopens the connection once if the cached one has died: statements run this way
     are reads or idempotent single-statement writes, so trying again cannot apply anything
-    twice. A later failure drops the connection (the next unit of work opens a fresh one)."""
+    twice. A later failure drops the connection (the next unit of work opens a fresh one).
 
-    def __init__(self, db: Database) -> None:
+    `durable=False` commits without waiting for the write-ahead log to reach the disk (the
+    session's synchronous_commit is switched off once per connection; write transactions switch
+    it back on for themselves, in their START's round trip). Such a commit is lost only if the
+    server crashes in the next fraction of a second, and any later durable commit makes it
+    durable too (the log is written in order)."""
+
+    def __init__(self, db: Database, durable: bool | None = True) -> None:
         self._db = db
+        self._durable = durable
         self._first = True
         self._reused = getattr(db._local, "conn", None) is not None
         super().__init__(db.connection())
 
+    def _run(self, sql: str, params: dict[str, Any]) -> list[Row]:
+        if self._durable is not None and _async_commit(self._conn) == self._durable:
+            Tx.all(self, "SET synchronous_commit TO " + ("on" if self._durable else "off"))
+            self._conn._fpv_async_commit = not self._durable  # type: ignore[attr-defined]
+        return Tx.all(self, sql, **params)
+
     def all(self, sql: str, **params: Any) -> list[Row]:
         first, self._first = self._first, False
         try:
-            return super().all(sql, **params)
+            return self._run(sql, params)
         except DatabaseUnavailable:
             self._db._drop()
             if not (first and self._reused):
                 raise
         self._conn = self._db.connection()
         try:
-            return super().all(sql, **params)
+            return self._run(sql, params)
         except DatabaseUnavailable:
             self._db._drop()
             raise
+
+
+def _async_commit(conn: pg8000.native.Connection) -> bool:
+    """Whether this session's commits are asynchronous (see `_Autocommit`)."""
+    return getattr(conn, "_fpv_async_commit", False)
 
 
 ISOLATION = {
@@ -269,7 +329,10 @@ class Database:
         for attempt in (1, 2):
             conn = self.connection()
             try:
-                conn.run(statement)
+                if _async_commit(conn):  # a transaction's commit is always durable
+                    conn.run(f"{statement}; SET LOCAL synchronous_commit TO on")
+                else:
+                    conn.run(statement)
                 return conn
             except (InterfaceError, OSError) as exc:
                 self._drop()
@@ -282,7 +345,7 @@ class Database:
         self, isolation: str = "read committed", *, readonly: bool = False
     ) -> Iterator[Tx]:
         if readonly and isolation == "read committed":
-            yield _Autocommit(self)  # same snapshots as the transaction: one per statement
+            yield _Autocommit(self, durable=None)  # the same snapshots: one per statement
             return
         mode = ISOLATION[isolation] + (" READ ONLY" if readonly else "")
         conn = self._begin(f"START TRANSACTION ISOLATION LEVEL {mode}")
@@ -303,10 +366,11 @@ class Database:
             raise (_integrity_error(exc) or exc) from exc
 
     @contextmanager
-    def autocommit(self) -> Iterator[Tx]:
+    def autocommit(self, *, durable: bool = True) -> Iterator[Tx]:
         """A unit of work of single statements that each commit on their own: no START/COMMIT
-        round trips. For one statement that is correct alone (an idempotent upsert, a read)."""
-        yield _Autocommit(self)
+        round trips. For one statement that is correct alone (an idempotent upsert, a read).
+        `durable=False`: the commit does not wait for the disk (see `_Autocommit`)."""
+        yield _Autocommit(self, durable)
 
     def ping(self) -> bool:
         try:

@@ -278,11 +278,11 @@ class FlakyDatabase:
             yield tx
 
     @contextmanager
-    def autocommit(self):
+    def autocommit(self, **kwargs):
         self.calls += 1
         if self.calls in self.fail_on:
             raise DatabaseUnavailable("injected: database unreachable")
-        with self._db.autocommit() as tx:
+        with self._db.autocommit(**kwargs) as tx:
             yield tx
 
 

@@ -60,6 +60,57 @@ def test_reconnects_once_after_the_connection_was_killed(db, db_url):
         assert tx.value("SELECT pg_backend_pid()") != pid
 
 
+@pytest.mark.parametrize(
+    "unit",
+    [
+        lambda db: db.autocommit(),
+        lambda db: db.autocommit(durable=False),
+        lambda db: db.transaction(readonly=True),  # runs without START/COMMIT of its own
+    ],
+    ids=["autocommit", "autocommit-not-durable", "read-only"],
+)
+def test_units_without_begin_also_reconnect_once(db, db_url, unit):
+    with unit(db) as tx:
+        pid = tx.value("SELECT pg_backend_pid()")
+    other = Database(db_url)
+    with other.transaction() as tx:
+        tx.value("SELECT pg_terminate_backend(:pid)", pid=pid)
+    other.close()
+    with unit(db) as tx:
+        assert tx.value("SELECT pg_backend_pid()") != pid
+        assert tx.value("SELECT pg_backend_pid()") != pid  # the same new connection
+
+
+def test_only_non_durable_autocommits_skip_waiting_for_the_disk(db):
+    with db.autocommit(durable=False) as tx:
+        assert tx.value("SHOW synchronous_commit") == "off"
+    with db.transaction() as tx:  # a transaction after it commits durably
+        assert tx.value("SHOW synchronous_commit") == "on"
+    with db.transaction(readonly=True) as tx:  # reads do not care: nothing switched
+        assert tx.value("SHOW synchronous_commit") == "off"
+    with db.autocommit() as tx:
+        assert tx.value("SHOW synchronous_commit") == "on"
+    with db.transaction() as tx:
+        assert tx.value("SHOW synchronous_commit") == "on"
+
+
+def test_a_read_only_unit_sees_each_commit_as_read_committed_does(db, db_url):
+    """Read-only read-committed units run as single statements: each statement sees what was
+    committed before it, as in a transaction at that level (one snapshot per statement)."""
+    training = make_training(db)
+    other = Database(db_url)
+    try:
+        with db.transaction(readonly=True) as tx:
+            before = tx.value("SELECT title FROM trainings WHERE id = :id", id=training)
+            with other.transaction() as writer:
+                writer.execute("UPDATE trainings SET title = 'moved' WHERE id = :id", id=training)
+            after = tx.value("SELECT title FROM trainings WHERE id = :id", id=training)
+    finally:
+        other.close()
+    assert before != "moved"
+    assert after == "moved"
+
+
 def test_unreachable_database_is_a_clear_transient_error():
     db = Database("postgresql://nobody:secret@127.0.0.1:1/nowhere", connect_timeout=2)
     with pytest.raises(DatabaseUnavailable) as info, db.transaction():
@@ -134,3 +185,33 @@ def test_audit_log_is_append_only(db):
             tx.execute(statement)
     with db.transaction() as tx:
         assert tx.value("SELECT action FROM admin_audit_log") == "test"
+
+
+def test_statements_are_prepared_once_and_survive_schema_changes(db, monkeypatch):
+    """A statement with parameters is prepared once per connection, then executed in one
+    round trip; a table change that alters its result fails it once, then it is prepared
+    again."""
+    from pg8000.core import CoreConnection
+
+    round_trips = []
+    original = CoreConnection.handle_messages
+    monkeypatch.setattr(
+        CoreConnection,
+        "handle_messages",
+        lambda conn, context: round_trips.append(1) or original(conn, context),
+    )
+    with db.autocommit() as tx:
+        tx.execute("CREATE TABLE prepared_probe (a int)")
+        tx.execute("INSERT INTO prepared_probe VALUES (:a)", a=1)
+        round_trips.clear()
+        assert tx.all("SELECT * FROM prepared_probe WHERE a = :a", a=1) == [{"a": 1}]
+        first = len(round_trips)
+        round_trips.clear()
+        assert tx.all("SELECT * FROM prepared_probe WHERE a = :a", a=1) == [{"a": 1}]
+        assert (first, len(round_trips)) == (2, 1)  # prepare + execute, then execute only
+        assert tx.execute("UPDATE prepared_probe SET a = :a WHERE a = :old", a=2, old=1) == 1
+        assert tx.execute("UPDATE prepared_probe SET a = :a WHERE a = :old", a=3, old=9) == 0
+        tx.execute("ALTER TABLE prepared_probe ADD COLUMN b int")
+        with pytest.raises(DatabaseError):
+            tx.all("SELECT * FROM prepared_probe WHERE a = :a", a=2)
+        assert tx.all("SELECT * FROM prepared_probe WHERE a = :a", a=2) == [{"a": 2, "b": None}]
