@@ -1,10 +1,6 @@
-"""Telegram webhook: throughput and latency through the local gateway, and cold-start imports.
+"""Telegram webhook: throughput and latency through the local gateway (cold start: bench_cold).
 
 Figures (all measured in this run):
-* cold start: `import telegram` alone vs. importing the webhook function module vs. importing it
-  and building its service (event loop + initialized Application), each in a fresh interpreter
-  (median of several), and which heavy modules the webhook's cold path pulled in (the goal: no
-  openai, fastapi, boto3 clients or PDF libraries);
 * warm: updates/s and p50/p99 latency for real updates POSTed over HTTP to /telegram/webhook
   through the local gateway (uvicorn + API Gateway v2 events), the bot answering a fake Bot API
   server on 127.0.0.1 and reading/writing real PostgreSQL — a read path (/help), the training
@@ -24,8 +20,6 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,67 +31,7 @@ from bench.support import temporary_database
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "bench-webhook-secret"
-COLD_RUNS = 5
-# modules the webhook's cold path must not load (boto3 clients, OpenAI, web frameworks, PDFs...)
-HEAVY = (
-    *("openai", "fastapi", "boto3", "botocore.client", "reportlab", "fpdf", "weasyprint"),
-    *("pypdf", "starlette", "uvicorn", "jinja2", "segno", "moto", "playwright"),
-)
-
-# --- cold start ------------------------------------------------------------------------------
-
-_BARE = "import telegram"
-_MODULE = f"""
-import importlib.util
-spec = importlib.util.spec_from_file_location(
-    "fpv_lambda_TelegramWebhookFunction", {str(ROOT / "functions/telegram_webhook/app.py")!r})
-module = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(module)
-"""
-_SERVICE = _MODULE + "\nmodule.service()\n"
-
-
-def _cold(code: str, env: dict[str, str]) -> tuple[float, list[str]]:
-    """Seconds to run `code` in a fresh interpreter, and the heavy modules it left loaded."""
-    probe = (
-        "import sys, time, json\n"
-        "t0 = time.perf_counter()\n"
-        f"{code}\n"
-        "elapsed = time.perf_counter() - t0\n"
-        f"heavy = [m for m in {HEAVY!r} if m in sys.modules]\n"
-        "print(json.dumps([elapsed, heavy]))\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
-    )
-    elapsed, heavy = json.loads(out.stdout.strip().splitlines()[-1])
-    return elapsed, heavy
-
-
-def cold_start() -> None:
-    env = {
-        **{k: v for k, v in os.environ.items() if k != "SECRETS_ARN"},
-        "TELEGRAM_BOT_TOKEN": "123456:BENCH-token",
-        "TELEGRAM_WEBHOOK_SECRET": SECRET,
-        "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9",
-        "DATABASE_URL": "postgresql://bench@127.0.0.1:9/none",  # never connected: build only
-        "POWERTOOLS_METRICS_NAMESPACE": "FPV",
-    }
-    rows = []
-    for label, code in (
-        ("import telegram (baseline)", _BARE),
-        ("import the webhook module", _MODULE),
-        ("  + build the service (loop + Application)", _SERVICE),
-    ):
-        runs = [_cold(code, env) for _ in range(COLD_RUNS)]
-        rows.append((label, statistics.median(r[0] for r in runs), runs[-1][1]))
-    base = rows[0][1]
-    print(f"cold start, median of {COLD_RUNS} fresh interpreters:")
-    for label, seconds, _heavy in rows:
-        print(f"  {label:<44} {seconds * 1000:7.1f} ms   {seconds / base:4.2f}x telegram")
-    heavy = rows[-1][2]
-    print(f"  heavy modules on the webhook's cold path: {', '.join(heavy) if heavy else 'none'}")
-
+HELP_ROUNDS = 3  # /help and the bare bot alternate in this many blocks
 
 # --- warm throughput -------------------------------------------------------------------------
 
@@ -262,26 +196,38 @@ def warm_throughput() -> None:
             client.post("/telegram/webhook", content=warm_up, headers=headers)  # cold: untimed
             client.get("/api/health")
 
+            print(f"warm, {pilots} updates per row, one gateway (= one warm Lambda container):")
+            lat, wall, _ = _run([lambda: client.get("/api/health").status_code] * pilots)
+            health = _report("GET /api/health (gateway baseline)", lat, wall)
+
+            # /help against the bare bot: alternating blocks, so both see the same machine load
             bare_bot = _BareBot(fake.token, fake.base_url)
+            counter = _RoundTripCounter()
             with (
                 serve_in_thread(bare_bot) as bare_url,
                 httpx.Client(base_url=bare_url, timeout=30) as bare_client,
             ):
                 bare_client.post("/", content=warm_up)  # builds + initializes it: untimed
-                bare_updates = [json.dumps(message_update(i, "/help")) for i in ids]
-                lat, wall, st = _run(
-                    [lambda b=b: bare_client.post("/", content=b).status_code for b in bare_updates]
-                )
-                assert set(st) == {200}, st
-            bare_rate = len(lat) / wall
-            bare_p50 = _percentile(lat, 0.5)
+                bare_lat, bare_wall, ours_lat, ours_wall = [], 0.0, [], 0.0
+                block = pilots // HELP_ROUNDS
+                for n in range(HELP_ROUNDS):
+                    chunk = ids[n * block : (n + 1) * block]
+                    bodies = [json.dumps(message_update(i, "/help")) for i in chunk]
+                    lat, wall, st = _run(
+                        [lambda b=b: bare_client.post("/", content=b).status_code for b in bodies]
+                    )
+                    assert set(st) == {200}, st
+                    bare_lat, bare_wall = bare_lat + lat, bare_wall + wall
+                    counter.count = 0
+                    lat, wall, st = _run([post(message_update(i, "/help")) for i in chunk])
+                    assert set(st) == {200}, st
+                    ours_lat, ours_wall = ours_lat + lat, ours_wall + wall
+            help_trips = counter.count / len(chunk)
+            bare_rate = _report("bare python-telegram-bot /help (yardstick)", bare_lat, bare_wall)
+            help_rate = _report("/help (read, one sendMessage)", ours_lat, ours_wall, health)
+            print(f"  {'':<40} {help_trips:5.1f} database round trips")
+            bare_p50, help_p50 = _percentile(bare_lat, 0.5), _percentile(ours_lat, 0.5)
 
-            print(f"warm, {pilots} updates per row, one gateway (= one warm Lambda container):")
-            _report("bare python-telegram-bot /help (yardstick)", lat, wall)
-            lat, wall, _ = _run([lambda: client.get("/api/health").status_code] * pilots)
-            health = _report("GET /api/health (gateway baseline)", lat, wall)
-
-            counter = _RoundTripCounter()
             try:
 
                 def row(label: str, updates: list[dict]) -> tuple[list[float], float, list[int]]:
@@ -291,9 +237,6 @@ def warm_throughput() -> None:
                     print(f"  {'':<40} {counter.count / len(updates):5.1f} database round trips")
                     return lat, wall, st
 
-                help_updates = [message_update(i, "/help") for i in ids]
-                lat, wall, st = row("/help (read, one sendMessage)", help_updates)
-                help_rate, help_p50 = len(lat) / wall, _percentile(lat, 0.5)
                 card_updates = [callback_update(i, f"tr:{trainings[0]}") for i in ids]
                 row("training card (4 queries, edit)", card_updates)
                 signups = [
@@ -347,7 +290,6 @@ Resources:
 def main() -> None:
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))  # tests.support builders
-    cold_start()
     import logging
 
     logging.getLogger().setLevel(logging.WARNING)
