@@ -38,8 +38,6 @@ from fpv.jobs.ratelimit import TelegramRateLimiter
 from fpv.texts import LANGUAGES, t
 
 log = logging.getLogger("fpv.jobs.reminders")
-OUTCOME_BATCH = 50  # outcomes written per transaction ...
-OUTCOME_FLUSH_SECONDS = 0.2  # ... or at least this often
 
 
 @dataclass(frozen=True)
@@ -219,23 +217,18 @@ class _Delivery:
         self._record_grants = record_grants
         self._in_flight = asyncio.Semaphore(policy.max_in_flight)
         self._retry_released = False
-        # Database work runs on two threads of its own (each with its own connection), so the
-        # event loop only paces and sends: one thread claims batches and records outcomes (in
-        # batches), the other marks each reminder 'sending' right before its request.
-        self._batch_thread = ThreadPoolExecutor(1, thread_name_prefix="fpv-rem-claims")
-        self._start_thread = ThreadPoolExecutor(1, thread_name_prefix="fpv-rem-start")
-        self._outcomes: list[tuple[_Item, str, datetime | None]] = []
-        self._flushing = asyncio.Lock()
+        # Database work runs on one thread of its own (with its own connection), so the event
+        # loop only paces and sends. 25 messages/s need two one-statement writes each (mark
+        # 'sending', record the outcome: a round trip apiece) and a claim every few seconds.
+        self._db_thread = ThreadPoolExecutor(1, thread_name_prefix="fpv-reminders-db")
 
-    @staticmethod
-    async def _on(thread: ThreadPoolExecutor, fn: Callable[..., Any], *args: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(thread, fn, *args)
+    async def _on_db(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._db_thread, fn, *args)
 
     def _close_threads(self) -> None:
-        """Close each thread's connection (connections are per thread), then the thread."""
-        for thread in (self._batch_thread, self._start_thread):
-            thread.submit(self.db.close)
-            thread.shutdown(wait=True)
+        """Close the thread's connection (connections are per thread), then the thread."""
+        self._db_thread.submit(self.db.close)
+        self._db_thread.shutdown(wait=True)
 
     def _stop_requested(self) -> bool:
         if not self.stopping and self.should_stop():
@@ -320,28 +313,30 @@ class _Delivery:
         return items, skipped
 
     # -- sending --
-    def _finish_batch(self, batch: list[tuple[_Item, str, datetime | None]]) -> None:
-        with self.db.transaction() as tx:
+    def _finish(self, item: _Item, outcome: str, sent_at: datetime | None) -> None:
+        """Record an outcome (a crash before this leaves the row 'sending': it becomes 'unknown'
+        and is never sent twice)."""
+        with self.db.autocommit() as tx:
             dal.finish_many(
                 tx,
-                registration_ids=[i.registration_id for i, _, _ in batch],
-                kinds=[i.kind for i, _, _ in batch],
-                outcomes=[o for _, o, _ in batch],
-                sent_at=[at for _, _, at in batch],
+                registration_ids=[item.registration_id],
+                kinds=[item.kind],
+                outcomes=[outcome],
+                sent_at=[sent_at],
                 run_id=self.run_id,
             )
-            blocked = [i.pilot_id for i, o, _ in batch if o == "blocked"]
-            if blocked:
-                dal.mark_unreachable(tx, pilot_ids=blocked)
+            if outcome == "blocked":
+                dal.mark_unreachable(tx, pilot_ids=[item.pilot_id])
 
     def _release(self, item: _Item) -> None:
-        with self.db.transaction() as tx:
+        with self.db.autocommit() as tx:
             dal.release(
                 tx, registration_id=item.registration_id, kind=item.kind, run_id=self.run_id
             )
 
     def _start(self, item: _Item, now: datetime) -> bool:
-        with self.db.transaction() as tx:
+        """Mark the claim 'sending' (durably: from now on a crash never sends it again)."""
+        with self.db.autocommit() as tx:
             return dal.start_attempt(
                 tx,
                 registration_id=item.registration_id,
@@ -351,26 +346,12 @@ class _Delivery:
             )
 
     async def _give_back(self, item: _Item) -> None:
-        await self._on(self._batch_thread, self._release, item)
+        await self._on_db(self._release, item)
         self.report.released += 1
 
     async def _record(self, item: _Item, outcome: str) -> None:
-        """Outcomes are written in batches (a crash before the write leaves 'sending' rows,
-        which become 'unknown': never sent twice)."""
-        self._outcomes.append((item, outcome, self.clock.now() if outcome == "sent" else None))
-        if len(self._outcomes) >= OUTCOME_BATCH:
-            await self._flush()
-
-    async def _flush(self) -> None:
-        async with self._flushing:
-            batch, self._outcomes = self._outcomes, []
-            if batch:
-                await self._on(self._batch_thread, self._finish_batch, batch)
-
-    async def _flush_regularly(self) -> None:
-        while True:
-            await asyncio.sleep(OUTCOME_FLUSH_SECONDS)
-            await self._flush()
+        sent_at = self.clock.now() if outcome == "sent" else None
+        await self._on_db(self._finish, item, outcome, sent_at)
 
     async def send(self, item: _Item) -> None:
         from telegram import LinkPreviewOptions
@@ -390,7 +371,7 @@ class _Delivery:
             if self._stop_requested():
                 break
             if not started:
-                started = await self._on(self._start_thread, self._start, item, self.clock.now())
+                started = await self._on_db(self._start, item, self.clock.now())
                 if not started:  # cancelled meanwhile (or our claim is gone): nothing to send
                     await self._give_back(item)
                     return
@@ -449,14 +430,13 @@ class _Delivery:
         pending: set[asyncio.Task[None]] = set()
         low_water = max(1, self.policy.chunk // 2)
         exhausted = False
-        flusher = asyncio.create_task(self._flush_regularly())
         try:
             while True:
                 if exhausted and self._retry_released:  # claims given back after errors
                     exhausted = self._retry_released = False
                 if not exhausted and len(pending) < low_water and not self._stop_requested():
                     self._retry_released = False
-                    batch = await self._on(self._batch_thread, self.claim_batch)
+                    batch = await self._on_db(self.claim_batch)
                     if batch is None:
                         exhausted = True
                     else:
@@ -474,12 +454,11 @@ class _Delivery:
                 for task in done:
                     task.result()  # surface a bug or a fatal error (InvalidToken)
         finally:
-            for task in [*pending, flusher]:
+            for task in pending:
                 task.cancel()
-            await asyncio.gather(*pending, flusher, return_exceptions=True)
+            await asyncio.gather(*pending, return_exceptions=True)
             try:
-                await self._flush()
-                released = await self._on(self._batch_thread, self._release_unattempted)
+                released = await self._on_db(self._release_unattempted)
                 self.report.released += released
             finally:
                 self._close_threads()
