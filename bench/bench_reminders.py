@@ -4,7 +4,8 @@ Real PostgreSQL, python-telegram-bot over real HTTP to the fake Bot API, the pro
 delivery code (claims, rate limiter, outcomes). Time is a ScaledClock: one virtual second lasts
 1/scale real seconds, so the ~400 virtual seconds that 10,000 messages need at 25/s take a few
 real seconds. The scale is chosen from the unthrottled pipeline's own speed, measured first
-(the baseline), so the limiter and not the machine sets the pace.
+(the baseline), with room to spare (a busy machine slows the pipeline during the run), so the
+limiter and not the machine sets the pace.
 
 Figures: virtual duration vs. the ideal 10,000 / 25 = 400 s; the most messages in any one
 virtual second (by the limiter's grants and by arrival at the fake server); the smallest gap
@@ -30,6 +31,7 @@ PILOTS = 9_800
 TWICE = 200  # pilots with two trainings that day: two reminders to one chat
 REMINDERS = PILOTS + TWICE
 PER_SECOND = 25.0
+HEADROOM = 0.5  # virtual 25/s may need at most half of what the whole delivery can do
 
 
 def _seed(db, starts_at: datetime, pilots: int = PILOTS, twice: int = TWICE) -> int:
@@ -197,7 +199,7 @@ def main() -> None:
         fake.send("clear")
         fake.recv()
         # below what the machine can do, so the limiter, not the machine, sets the pace
-        scale = max(1.0, min(40.0, 0.8 * pipeline / PER_SECOND))
+        scale = max(1.0, min(40.0, HEADROOM * pipeline / PER_SECOND))
         print(
             f"baselines (real time, no overall limit): HTTP alone {raw:.0f} msg/s,"
             f" whole delivery {pipeline:.0f} msg/s -> clock scale {scale:.1f}x"

@@ -7,12 +7,12 @@ chat that must wait does not hold up the other chats (their slots fill the gaps)
 everyone: slots inside the pause are re-booked after it.
 
 The gate right before each request checks the grants actually made: at most `per_second` in
-any one-second window, at least half a slot after the previous grant, and `per_chat_interval`
+any one-second window, at least 3/4 of a slot after the previous grant, `per_chat_interval`
 since the chat's last one. A window, not a full slot's gap after the previous grant: with such
 a gap every sender that woke a little late (a busy event loop, a slow database write) pushed
 all later ones back by as much, and time lost was never made up (21 instead of 25 messages/s
-over 10,000 reminders). Now the senders after a late one catch up, at most twice as fast as
-the slots and never past the window.
+over 10,000 reminders). Now the senders after a late one catch up, at most a third faster
+than the slots and never past the window.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from collections import deque
 from fpv.jobs.clock import Clock
 
 _EPS = 1e-9
-CATCH_UP = 0.5  # least gap between two grants, in slots (catching up after a late sender)
+CATCH_UP = 0.75  # least gap between two grants, in slots (catching up after a late sender)
 
 
 class TelegramRateLimiter:

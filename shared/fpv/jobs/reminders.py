@@ -217,18 +217,22 @@ class _Delivery:
         self._record_grants = record_grants
         self._in_flight = asyncio.Semaphore(policy.max_in_flight)
         self._retry_released = False
-        # Database work runs on one thread of its own (with its own connection), so the event
-        # loop only paces and sends. 25 messages/s need two one-statement writes each (mark
-        # 'sending', record the outcome: a round trip apiece) and a claim every few seconds.
+        # Database work runs on threads of its own (each with its own connection), so the event
+        # loop only paces and sends. Each message needs two writes: the 'sending' mark right
+        # before its request (waits for the disk) on a thread that does nothing else, so a
+        # claim of the next batch never holds a send up; claims and outcomes (which need not
+        # wait for the disk) on the other.
         self._db_thread = ThreadPoolExecutor(1, thread_name_prefix="fpv-reminders-db")
+        self._start_thread = ThreadPoolExecutor(1, thread_name_prefix="fpv-reminders-start")
 
     async def _on_db(self, fn: Callable[..., Any], *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._db_thread, fn, *args)
 
     def _close_threads(self) -> None:
-        """Close the thread's connection (connections are per thread), then the thread."""
-        self._db_thread.submit(self.db.close)
-        self._db_thread.shutdown(wait=True)
+        """Close each thread's connection (connections are per thread), then the thread."""
+        for thread in (self._db_thread, self._start_thread):
+            thread.submit(self.db.close)
+            thread.shutdown(wait=True)
 
     def _stop_requested(self) -> bool:
         if not self.stopping and self.should_stop():
@@ -314,9 +318,10 @@ class _Delivery:
 
     # -- sending --
     def _finish(self, item: _Item, outcome: str, sent_at: datetime | None) -> None:
-        """Record an outcome (a crash before this leaves the row 'sending': it becomes 'unknown'
-        and is never sent twice)."""
-        with self.db.autocommit() as tx:
+        """Record an outcome, one statement without waiting for the disk: if the database
+        server crashed before it was written, the row would stay 'sending' and become 'unknown'
+        (never sent twice), as after a crash of this run."""
+        with self.db.autocommit(durable=False) as tx:
             dal.finish_many(
                 tx,
                 registration_ids=[item.registration_id],
@@ -335,8 +340,9 @@ class _Delivery:
             )
 
     def _start(self, item: _Item, now: datetime) -> bool:
-        """Mark the claim 'sending' (durably: from now on a crash never sends it again)."""
-        with self.db.autocommit() as tx:
+        """Mark the claim 'sending', durably (a transaction's commit always is): from now on a
+        crash never sends it again."""
+        with self.db.transaction() as tx:
             return dal.start_attempt(
                 tx,
                 registration_id=item.registration_id,
@@ -371,7 +377,9 @@ class _Delivery:
             if self._stop_requested():
                 break
             if not started:
-                started = await self._on_db(self._start, item, self.clock.now())
+                started = await asyncio.get_running_loop().run_in_executor(
+                    self._start_thread, self._start, item, self.clock.now()
+                )
                 if not started:  # cancelled meanwhile (or our claim is gone): nothing to send
                     await self._give_back(item)
                     return
