@@ -531,3 +531,25 @@ def test_every_result_respects_every_constraint_and_is_deterministic(scenario, r
                 assert (lo is None or f >= lo) and (hi is None or f <= hi)
     if max_moves is not None and not result.heats:
         assert len(result.moves) <= max_moves
+
+
+# --------------------------------------------------------------------------- own channels (#10.7)
+
+
+@pytest.mark.parametrize(
+    ("slot", "error", "message"),
+    [
+        (PilotSlot("a", Equipment.parse("R"), 1234, locked=True), InvalidPilots, "cannot tune"),
+        (PilotSlot("a", Equipment.parse("R"), 1234), InvalidPilots, "cannot tune"),
+        (PilotSlot("a", Equipment.parse("R"), 5740, locked=True), InvalidPilots, "cannot tune"),
+        (PilotSlot("a", Equipment.parse("R"), preferred_mhz=5740), InvalidPilots, "cannot tune"),
+        (PilotSlot("a", Equipment.parse("R"), 5917), InvalidPilots, "outside the legal range"),
+        (PilotSlot("a", Equipment.parse("R"), True), InvalidPilots, "whole MHz"),
+    ],
+)
+def test_a_channel_the_pilot_cannot_use_is_an_error(slot, error, message):
+    with pytest.raises(error, match=message):
+        allocate([slot, PilotSlot("b", ANALOG)], max_mhz=5900)
+    if slot.current_mhz is not None:
+        with pytest.raises(error, match=message):
+            rank_free_channels([slot], PilotSlot("b", ANALOG), max_mhz=5900)

@@ -156,3 +156,77 @@ def test_standalone_module():
         timeout=60,
     )
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1
+
+
+# --------------------------------------------------------------------------- input checks (#10.7)
+
+
+@pytest.mark.parametrize(
+    ("pilot", "message"),
+    [
+        ("a=R@1234!", "R cannot tune"),  # locked on a frequency no band has
+        ("a=R@1234", "R cannot tune"),  # seated likewise
+        ("a=R@5740", "R cannot tune"),  # F1, not in band R
+        ("a=dji-o3@5658", "cannot tune"),
+        ("a=R~5740", "cannot tune"),  # a preference the VTX cannot tune
+        ("a=L@5362!", "outside the legal range 5645-5945 MHz"),  # band L, not requested
+    ],
+)
+def test_pick_rejects_a_channel_the_pilot_cannot_use(pilot, message, capsys):
+    code, out, err = run(["channels", "pick", "--pilot", pilot, "--pilot", "R"], capsys)
+    assert code == 2 and out == ""
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_pick_rejects_a_seat_outside_the_given_range(capsys):
+    argv = ["--pilot", "a=R@5917", "--pilot", "R", "--max-mhz", "5900"]
+    code, _, err = run(["channels", "pick", *argv], capsys)
+    assert code == 2 and "seated on 5917 MHz, outside the legal range 5645-5900 MHz" in err
+
+
+@pytest.mark.parametrize("value", ["no", "false", 0, 1, None, "true"])
+def test_pick_json_locked_must_be_a_boolean(value, tmp_path, capsys):
+    spec = [{"id": "a", "equipment": "R", "current_mhz": 5658, "locked": value}, "R"]
+    path = tmp_path / "pilots.json"
+    path.write_text(json.dumps(spec), encoding="utf-8")
+    code, out, err = run(["channels", "pick", "--json", str(path)], capsys)
+    assert code == 2 and out == ""
+    assert "locked must be true or false" in err
+
+
+def test_pick_json_locked_false_is_not_locked(tmp_path, capsys):
+    # b is seated (not locked) next to a locked pilot on the same band: b may move
+    spec = [
+        {"id": "a", "equipment": "R", "current_mhz": 5658, "locked": True},
+        {"id": "b", "equipment": "R", "current_mhz": 5695, "locked": False},
+    ]
+    path = tmp_path / "pilots.json"
+    path.write_text(json.dumps(spec), encoding="utf-8")
+    code, out, _ = run(["channels", "pick", "--json", str(path), "--as-json"], capsys)
+    assert code == 0
+    data = json.loads(out)
+    assert data["assignments"]["a"]["mhz"] == 5658
+    assert data["assignments"]["b"]["mhz"] != 5695  # 37 MHz is not the best R pair: it moves
+
+
+def test_rate_warns_outside_the_58_band(capsys):
+    code, out, err = run(["channels", "rate", "1234", "5800"], capsys)
+    assert code == 0 and out.startswith("IMD rating: ")
+    assert "1234 MHz outside the 5.8 GHz band (5645-5945 MHz)" in err
+    code, _, err = run(["channels", "rate", "-q", "L1", "R1"], capsys)
+    assert code == 0 and "5362 MHz outside the 5.8 GHz band" in err
+    _, _, err = run(["channels", "rate", "E4", "E8", "R1"], capsys)
+    assert err == ""
+
+
+def test_pick_default_range_is_the_58_band_and_band_l_on_request(capsys):
+    argv = ["channels", "pick", *["--pilot=analog"] * 8, "--as-json"]
+    _, out, _ = run(argv, capsys)
+    freqs = [a["mhz"] for a in json.loads(out)["assignments"].values()]
+    assert all(5645 <= f <= 5945 for f in freqs), freqs
+    _, out, _ = run([*argv, "--band-l"], capsys)
+    freqs = [a["mhz"] for a in json.loads(out)["assignments"].values()]
+    assert min(freqs) < 5645  # band L is used when allowed (it spreads 8 pilots wider)
+    _, out, _ = run([*argv, "--min-mhz", "5700"], capsys)
+    freqs = [a["mhz"] for a in json.loads(out)["assignments"].values()]
+    assert all(5700 <= f <= 5945 for f in freqs), freqs

@@ -924,14 +924,10 @@ def _validate(pilots: Sequence[PilotSlot], rng: _Range) -> dict[str, list[int]]:
         if p.pilot_id in ids:
             raise InvalidPilots(f"pilot {p.pilot_id!r} is listed twice")
         ids.add(p.pilot_id)
+        _check_own_channels(p, rng)
         if p.locked:
             if p.current_mhz is None:
                 raise InvalidPilots(f"pilot {p.pilot_id} is locked but has no current channel")
-            if not rng.contains(p.current_mhz):
-                raise LockedChannelConflict(
-                    f"pilot {p.pilot_id} is locked on {p.current_mhz} MHz, outside the legal "
-                    f"range {rng}"
-                )
             options[p.pilot_id] = [p.current_mhz]
             continue
         cands = [f for f in p.equipment.frequencies() if rng.contains(f)]
@@ -951,6 +947,27 @@ def _validate(pilots: Sequence[PilotSlot], rng: _Range) -> dict[str, list[int]]:
             )
         locked_at[f] = p.pilot_id
     return options
+
+
+def _check_own_channels(p: PilotSlot, rng: _Range) -> None:
+    """A seated, locked or preferred frequency must be a whole MHz the pilot's equipment can
+    tune, and a seated or locked one must lie inside the legal range."""
+    for what, f in (("on", p.current_mhz), ("prefers", p.preferred_mhz)):
+        if f is None:
+            continue
+        if isinstance(f, bool) or not isinstance(f, int):
+            raise InvalidPilots(f"pilot {p.pilot_id}: frequency must be whole MHz, got {f!r}")
+        if p.equipment.label(f) is None:
+            state = "locked on" if p.locked and what == "on" else what
+            raise InvalidPilots(
+                f"pilot {p.pilot_id} is {state} {f} MHz, which {p.equipment.display_name} "
+                "cannot tune"
+            )
+    f = p.current_mhz
+    if f is not None and not rng.contains(f):
+        state = "locked" if p.locked else "seated"
+        error = LockedChannelConflict if p.locked else InvalidPilots
+        raise error(f"pilot {p.pilot_id} is {state} on {f} MHz, outside the legal range {rng}")
 
 
 def _fit_message(pilots: list[PilotSlot], violator: tuple[list[str], set[int]], rng: _Range) -> str:
@@ -1285,11 +1302,12 @@ def _allocate_heat(
     return alloc
 
 
-def _seated_freqs(seated: Sequence[PilotSlot]) -> dict[str, int]:
+def _seated_freqs(seated: Sequence[PilotSlot], rng: _Range) -> dict[str, int]:
     out: dict[str, int] = {}
     for p in seated:
         if p.current_mhz is None:
             raise InvalidPilots(f"seated pilot {p.pilot_id} has no channel")
+        _check_own_channels(p, rng)
         if p.pilot_id in out:
             raise InvalidPilots(f"pilot {p.pilot_id!r} is listed twice")
         out[p.pilot_id] = p.current_mhz
@@ -1307,12 +1325,12 @@ def rank_free_channels(
     IMD rating and minimum (edge-aware) spacing the whole group would then have. Same order as
     the allocator's objective: clean (>= 35 MHz) first, then rating, spacing, the newcomer's
     preference, frequency."""
-    current = _seated_freqs(seated)
-    if newcomer.pilot_id in current:
-        raise InvalidPilots(f"pilot {newcomer.pilot_id} is already seated")
     rng = _Range(min_mhz, max_mhz)
     if rng.lo is not None and rng.hi is not None and rng.lo > rng.hi:
         raise InvalidPilots(f"empty legal range: min {rng.lo} MHz > max {rng.hi} MHz")
+    current = _seated_freqs(seated, rng)
+    if newcomer.pilot_id in current:
+        raise InvalidPilots(f"pilot {newcomer.pilot_id} is already seated")
     taken = set(current.values())
     now = list(current.values())
     signals = [(current[p.pilot_id], p.equipment.bandwidth_mhz) for p in seated]

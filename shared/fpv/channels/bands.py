@@ -22,6 +22,11 @@ from dataclasses import dataclass
 
 ANALOG_BANDWIDTH_MHZ = 20
 
+# The 5.8 GHz FPV band: the lowest and highest centre of the R F A B E tables (E4 5645, E8 5945).
+# Band L (5362-5621 MHz) lies below it and is legal only where a licence allows it.
+BAND_58_MIN_MHZ = 5645
+BAND_58_MAX_MHZ = 5945
+
 
 @dataclass(frozen=True)
 class Band:

@@ -5,6 +5,9 @@
     fpv channels pick --pilot R,F --pilot dji-o3 --pilot alice=A,B@5745 --min-mhz 5650
     fpv channels pick --json pilots.json      # or "-" for stdin
 
+The legal range defaults to the 5.8 GHz band (5645-5945 MHz, centres); ``--band-l`` adds band L
+(from 5362 MHz), ``--min-mhz``/``--max-mhz`` (or ``min_mhz``/``max_mhz`` in JSON) set it exactly.
+
 A ``--pilot`` is ``[ID=]EQUIPMENT[@MHZ[!]][~MHZ]``: equipment as in ``Equipment.parse``
 ("R,F", "analog", "dji-o3", ...), ``@MHZ`` the channel the pilot already has (``!`` = locked),
 ``~MHZ`` a preferred channel. Without ID pilots are named p1, p2, ... The JSON form is either a
@@ -31,8 +34,15 @@ from fpv.channels.allocator import (
     PilotSlot,
     allocate,
 )
-from fpv.channels.bands import parse_analog_label
+from fpv.channels.bands import (
+    ANALOG_BANDS,
+    BAND_58_MAX_MHZ,
+    BAND_58_MIN_MHZ,
+    parse_analog_label,
+)
 from fpv.channels.imd import imd_report
+
+LOW_BAND_MIN_MHZ = min(ANALOG_BANDS["L"].channels)
 
 
 class UsageError(ValueError):
@@ -60,8 +70,23 @@ def register(subparsers: Any) -> None:
         help="one pilot (repeat); e.g. R,F  dji-o3  bob=A,B@5745  eve=R@5658!",
     )
     pick.add_argument("--json", metavar="FILE", help="pilots (and options) as JSON; '-' = stdin")
-    pick.add_argument("--min-mhz", type=int, default=None, help="legal range, lowest centre MHz")
-    pick.add_argument("--max-mhz", type=int, default=None, help="legal range, highest centre MHz")
+    pick.add_argument(
+        "--min-mhz",
+        type=int,
+        default=None,
+        help=f"legal range, lowest centre MHz (default {BAND_58_MIN_MHZ})",
+    )
+    pick.add_argument(
+        "--max-mhz",
+        type=int,
+        default=None,
+        help=f"legal range, highest centre MHz (default {BAND_58_MAX_MHZ})",
+    )
+    pick.add_argument(
+        "--band-l",
+        action="store_true",
+        help=f"also allow band L (from {LOW_BAND_MIN_MHZ} MHz; needs a licence in most places)",
+    )
     pick.add_argument("--max-moves", type=int, default=None, help="move at most N seated pilots")
     pick.add_argument(
         "--heat-size",
@@ -91,6 +116,14 @@ def cmd_rate(args: argparse.Namespace) -> int:
         freqs = [_frequency(f) for f in args.freqs]
     except UsageError as exc:
         return _fail(exc)
+    outside = [f for f in freqs if not BAND_58_MIN_MHZ <= f <= BAND_58_MAX_MHZ]
+    if outside:
+        listed = ", ".join(str(f) for f in dict.fromkeys(outside))
+        print(
+            f"fpv channels: warning: {listed} MHz outside the 5.8 GHz band "
+            f"({BAND_58_MIN_MHZ}-{BAND_58_MAX_MHZ} MHz)",
+            file=sys.stderr,
+        )
     report = imd_report(freqs)
     if args.quiet:
         print(report.rating)
@@ -166,11 +199,14 @@ def _pilot_from_json(item: Any, index: int) -> PilotSlot:
         value = item.get(name)
         return None if value is None else _int(value, f"pilot #{index} {name}")
 
+    locked = item.get("locked", False)
+    if not isinstance(locked, bool):
+        raise UsageError(f"pilot #{index} locked must be true or false, got {locked!r}")
     return PilotSlot(
         pilot_id=str(item.get("id", item.get("pilot_id", f"p{index}"))),
         equipment=equipment,
         current_mhz=opt("current_mhz"),
-        locked=bool(item.get("locked", False)),
+        locked=locked,
         preferred_mhz=opt("preferred_mhz"),
     )
 
@@ -211,6 +247,8 @@ def _pick_inputs(args: argparse.Namespace) -> tuple[list[PilotSlot], dict[str, A
     ):
         if value is not None:
             options[name] = value
+    options.setdefault("min_mhz", LOW_BAND_MIN_MHZ if args.band_l else BAND_58_MIN_MHZ)
+    options.setdefault("max_mhz", BAND_58_MAX_MHZ)
     if args.heat_size is not None:
         if args.heat_size < 0:
             raise UsageError("--heat-size cannot be negative")
