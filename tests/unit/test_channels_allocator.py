@@ -44,7 +44,7 @@ def _excess(bw: int) -> int:
 
 def brute_force(slots, lo=None, hi=None, max_moves=None):
     """Every assignment of every pilot, scored by the documented objective:
-    (min(S, 35), rating, S, -moves, preferences) maximised, then the smallest frequency tuple
+    (min(S, 35), rating, -moves, S, preferences) maximised, then the smallest frequency tuple
     in pilot-id order. S in half-MHz. Returns the {pilot: MHz} dict or None if none is valid."""
     ids = sorted(p.pilot_id for p in slots)
     by_id = {p.pilot_id: p for p in slots}
@@ -82,7 +82,7 @@ def brute_force(slots, lo=None, hi=None, max_moves=None):
         if max_moves is not None and moves > max_moves:
             continue
         prefs = sum(1 for i, f in zip(ids, combo, strict=True) if by_id[i].preferred_mhz == f)
-        key = (min(s, 70), imd_rating(combo), s, -moves, prefs)
+        key = (min(s, 70), imd_rating(combo), -moves, s, prefs)
         if best_key is None or key > best_key or (key == best_key and combo < best):
             best_key, best = key, combo
     return None if best is None else dict(zip(ids, best, strict=True))
@@ -438,9 +438,9 @@ def test_rebalance_proposes_the_best_set_and_says_what_it_gains():
     result = rebalance(seated, min_mhz=5650, max_mhz=5925)
     fresh = allocate(pilots(6), min_mhz=5650, max_mhz=5925)
     assert (result.rating, result.min_spacing) == (fresh.rating, fresh.min_spacing)
-    assert result.rating > 29
-    assert result.gain is not None and result.gain.startswith(f"IMD rating 29 -> {result.rating}")
-    assert f"{len(result.moves)} move(s)" in result.gain
+    assert result.rating > 29 and result.proposed
+    n = len(result.moves)
+    assert result.gain == f"{result.rating - 29:+d} rating, {n} pilots move"
     for move in result.moves:
         assert move.from_channel.mhz != move.to_channel.mhz
     unmoved = {p.pilot_id for p in seated} - {m.pilot_id for m in result.moves}
@@ -553,3 +553,41 @@ def test_a_channel_the_pilot_cannot_use_is_an_error(slot, error, message):
     if slot.current_mhz is not None:
         with pytest.raises(error, match=message):
             rank_free_channels([slot], PilotSlot("b", ANALOG), max_mhz=5900)
+
+
+def test_fewest_moves_beat_a_wider_spacing():
+    # two pilots on clean channels 37 MHz apart: nobody moves just to widen 37 -> 259 MHz
+    seated = [PilotSlot("a", ANALOG, current_mhz=5658), PilotSlot("b", ANALOG, current_mhz=5695)]
+    result = allocate(seated)
+    assert freqs_of(result) == {"a": 5658, "b": 5695} and result.moves == []
+    fresh = allocate(pilots(2))
+    assert fresh.min_spacing > 37  # without seats the wider pair wins
+
+
+def _seat(freqs, equipment=ANALOG):
+    return [PilotSlot(f"p{i}", equipment, current_mhz=f) for i, f in enumerate(freqs)]
+
+
+def test_rebalance_below_the_margin_is_not_proposed():
+    seated = _seat([5658, 5695, 5760, 5800, 5880, 5917])  # IMD6C: 29, clean
+    best = rebalance(seated, min_mhz=5650, max_mhz=5925, min_gain=0)
+    gain = best.rating - 29
+    assert best.proposed and gain > 0 and best.moves
+    kept = rebalance(seated, min_mhz=5650, max_mhz=5925, min_gain=gain + 1)
+    assert not kept.proposed and kept.moves == []
+    assert freqs_of(kept) == {p.pilot_id: p.current_mhz for p in seated}
+    assert kept.rating == 29
+    assert f"{gain:+d} rating, {len(best.moves)} pilots move" in kept.gain
+    assert kept.gain.startswith("not worth it")
+    again = rebalance(seated, min_mhz=5650, max_mhz=5925, min_gain=gain)
+    assert again.proposed and freqs_of(again) == freqs_of(best)
+
+
+def test_rebalance_that_restores_the_spacing_floor_is_proposed_whatever_the_rating():
+    # 5740/5760 are 20 MHz apart: restoring >= 35 MHz is proposed even with a huge margin
+    seated = _seat([5740, 5760, 5880], Equipment.parse("F"))
+    result = rebalance(seated, min_gain=1000)
+    assert result.proposed and result.min_spacing >= 35
+    assert result.gain.startswith("min spacing 20 -> ")
+    n = len(result.moves)
+    assert result.gain.endswith(f"{n} pilots move" if n > 1 else "1 pilot moves")

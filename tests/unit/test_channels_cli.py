@@ -195,10 +195,10 @@ def test_pick_json_locked_must_be_a_boolean(value, tmp_path, capsys):
 
 
 def test_pick_json_locked_false_is_not_locked(tmp_path, capsys):
-    # b is seated (not locked) next to a locked pilot on the same band: b may move
+    # b is seated (not locked) on the channel a is locked on: b moves (locked would conflict)
     spec = [
         {"id": "a", "equipment": "R", "current_mhz": 5658, "locked": True},
-        {"id": "b", "equipment": "R", "current_mhz": 5695, "locked": False},
+        {"id": "b", "equipment": "R", "current_mhz": 5658, "locked": False},
     ]
     path = tmp_path / "pilots.json"
     path.write_text(json.dumps(spec), encoding="utf-8")
@@ -206,7 +206,7 @@ def test_pick_json_locked_false_is_not_locked(tmp_path, capsys):
     assert code == 0
     data = json.loads(out)
     assert data["assignments"]["a"]["mhz"] == 5658
-    assert data["assignments"]["b"]["mhz"] != 5695  # 37 MHz is not the best R pair: it moves
+    assert data["assignments"]["b"]["mhz"] != 5658
 
 
 def test_rate_warns_outside_the_58_band(capsys):

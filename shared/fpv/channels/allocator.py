@@ -8,8 +8,8 @@ Objective (lexicographic, see DESIGN §6 and the allocator issue):
 2. every pair of signals is at least 35 MHz apart (``CLEAN_SPACING_MHZ``) where possible; where
    not, the minimum spacing is as large as possible;
 3. the IMD rating (:mod:`fpv.channels.imd`, on centre frequencies) is as high as possible;
-4. the minimum spacing is as large as possible;
-5. as few already-seated pilots as possible move;
+4. as few already-seated pilots as possible move (a wider spacing alone never moves anyone);
+5. the minimum spacing is as large as possible;
 6. as many pilots as possible get their preferred channel;
 7. ties: the assignment listed by pilot id is lexicographically smallest (lowest frequencies to
    the first pilot ids). The result is fully determined by the input.
@@ -71,6 +71,8 @@ from fpv.channels.imd import ImdReport as ImdReport
 CLEAN_SPACING_MHZ = 35
 DEFAULT_MAX_HEAT_SIZE = 8
 DEFAULT_NODE_LIMIT = 400_000
+# A rebalance that keeps the spacing floor is proposed only for at least this IMD rating gain.
+DEFAULT_REBALANCE_MIN_GAIN = 10
 
 _CLEAN_H = 2 * CLEAN_SPACING_MHZ  # clean spacing in half-MHz
 _INF = 10**9
@@ -272,6 +274,7 @@ class Allocation:
     notes: list[str] = field(default_factory=list)
     gain: str | None = None  # rebalance: what the proposal gains
     optimal: bool = True  # proven optimal (False only if the node budget ran out)
+    proposed: bool = True  # rebalance: False when the optimum is not worth its moves
     imd: ImdReport | None = None  # single group only
 
     @property
@@ -1114,31 +1117,36 @@ def _optimise(search: _Search) -> list[list[int]] | None:
         need0 = found
     fallback = picks
     assert fallback is not None
-    # 2.+3. best (rating, spacing), strictly improving from a set already found
     floor_rating = _rating_of_picks(fallback, search.fixed)
-    key, picks = search.run(_MAX_RS, need0, floor_rating)
+    if not search.any_seated:
+        # nobody can move: the objective is (floor, rating, spacing, preferences, order).
+        # 2.+3. best (rating, spacing), strictly improving from a set already found
+        key, picks = search.run(_MAX_RS, need0, floor_rating)
+        if key is None or search.aborted:
+            return picks or fallback
+        # ties on (rating, spacing): most preferences, smallest order; without preferences
+        # and with a single class the first tie in search order is the smallest
+        _k, best = search.run(_BEST, key[1], key[0], first_only=not search.has_secondary)
+        return best or picks
+    # seated pilots: (floor, rating, FEWEST MOVES, spacing, preferences, order).
+    # 3. the best rating R* (spacing only has to keep the floor)
+    key, picks = search.run(_MAX_R, need0, floor_rating)
     if key is None or search.aborted:
         return picks or fallback
-    # 4. every tie on (rating, spacing): fewest moves, most preferences, smallest order
-    if not search.has_secondary:
-        # without seated pilots or preferences the first tie in search order is the smallest
-        _k, best = search.run(_BEST, key[1], key[0], first_only=True)
-    elif not search.any_seated:
-        _k, best = search.run(_BEST, key[1], key[0])
-    else:
-        # seated pilots: ask for ties moving at most m = 0, 1, 2, ... pilots; a tight cap
-        # prunes hard, and the first m with a tie is the fewest moves (the run compares
-        # preferences and order among those ties). This needs the cap to hold for every set a
-        # run returns, not only for the nodes it prunes: _leaf enforces it.
-        cap = search.move_cap
-        upper = search.moves_of(picks)
-        best = None
-        for m in range(upper + 1):
-            search.move_cap = m if cap is None else min(m, cap)
-            _k, best = search.run(_BEST, key[1], key[0])
-            if best is not None or search.aborted:
-                break
-        search.move_cap = cap
+    # 4. ask for rating R* moving at most m = 0, 1, 2, ... pilots; a tight cap prunes hard, and
+    # the first m with such a set is the fewest moves (every set of that run moves exactly m:
+    # one moving fewer would have been found by an earlier run). The run then maximises the
+    # spacing and compares preferences and order among the ties. This needs the cap to hold
+    # for every set a run returns, not only for the nodes it prunes: _leaf enforces it.
+    cap = search.move_cap
+    upper = search.moves_of(picks)
+    best = None
+    for m in range(upper + 1):
+        search.move_cap = m if cap is None else min(m, cap)
+        _k, best = search.run(_BEST, need0, key[0])
+        if best is not None or search.aborted:
+            break
+    search.move_cap = cap
     return best or picks
 
 
@@ -1388,11 +1396,17 @@ def rebalance(
     max_moves: int | None = None,
     max_heat_size: int | None = DEFAULT_MAX_HEAT_SIZE,
     node_limit: int = DEFAULT_NODE_LIMIT,
+    min_gain: int = DEFAULT_REBALANCE_MIN_GAIN,
 ) -> Allocation:
-    """Best set for the pilots with the fewest moves among equally good sets, and what it gains
-    over the current channels (``gain``, e.g. "IMD rating 29 -> 67, min spacing 20 -> 37 MHz,
-    2 moves")."""
+    """The optimal set for the pilots (fewest moves among equally good sets), proposed only when
+    it is worth the moves: it restores the spacing floor (>= 35 MHz where the current channels
+    are closer, or a wider minimum where 35 is out of reach) or raises the IMD rating by at
+    least ``min_gain``. ``gain`` states the real gain and cost ("+35 rating, 2 pilots move").
+    When not worth it, the result keeps the current channels (``proposed`` is False, no moves)
+    and ``gain`` says what the optimum would have given."""
     seated = list(seated)
+    if min_gain < 0:
+        raise InvalidPilots("min_gain cannot be negative")
     result = allocate(
         seated,
         min_mhz=min_mhz,
@@ -1401,24 +1415,52 @@ def rebalance(
         max_heat_size=max_heat_size,
         node_limit=node_limit,
     )
-    now = [p for p in seated if p.current_mhz is not None]
-    before_rating = imd_rating(p.current_mhz for p in now) if now else None
-    before_spacing = min_effective_spacing(
-        (p.current_mhz, p.equipment.bandwidth_mhz) for p in now if p.current_mhz is not None
-    )
     if result.heats:
         result.gain = (
             f"split into {len(result.heats)} heats; worst heat IMD rating {result.rating}, "
-            f"{len(result.moves)} move(s)"
+            f"{_pilots_move(len(result.moves))}"
         )
-    elif not result.moves:
+        return result
+    if not result.moves:
         result.gain = (
             f"no change: the current channels are already the best (IMD rating {result.rating})"
         )
-    else:
-        result.gain = (
-            f"IMD rating {before_rating} -> {result.rating}, min spacing "
-            f"{_fmt_mhz(before_spacing)} -> {_fmt_mhz(result.min_spacing)} MHz, "
-            f"{len(result.moves)} move(s)"
+        return result
+    if any(p.current_mhz is None for p in seated):
+        result.gain = f"IMD rating {result.rating}, {_pilots_move(len(result.moves))}"
+        return result
+    before_rating = imd_rating(p.current_mhz for p in seated)
+    before_spacing = min_effective_spacing(
+        (p.current_mhz, p.equipment.bandwidth_mhz) for p in seated if p.current_mhz is not None
+    )
+    floor_before = _floor(before_spacing)
+    floor_after = _floor(result.min_spacing)
+    delta = result.rating - before_rating
+    cost = _pilots_move(len(result.moves))
+    what = f"{delta:+d} rating, {cost}"
+    if floor_after > floor_before:
+        what = (
+            f"min spacing {_fmt_mhz(before_spacing)} -> {_fmt_mhz(result.min_spacing)} MHz, " + what
         )
-    return result
+    if floor_after > floor_before or delta >= min_gain:
+        result.gain = what
+        return result
+    keep = {p.pilot_id: p.equipment.channel(p.current_mhz) for p in seated if p.current_mhz}
+    return Allocation(
+        assignments=dict(sorted(keep.items())),
+        rating=before_rating,
+        min_spacing=before_spacing,
+        conflicts=_conflicts(seated, keep),
+        imd=imd_report(p.current_mhz for p in seated),
+        proposed=False,
+        gain=f"not worth it: the best set gives {what} (a rebalance needs +{min_gain} rating "
+        "or a restored spacing floor)",
+    )
+
+
+def _floor(spacing: float | None) -> float:
+    return CLEAN_SPACING_MHZ if spacing is None else min(spacing, CLEAN_SPACING_MHZ)
+
+
+def _pilots_move(n: int) -> str:
+    return f"{n} pilot{'s' if n != 1 else ''} move{'s' if n == 1 else ''}"
