@@ -1,0 +1,451 @@
+"""The allocator's branch and bound (see :mod:`fpv.channels.allocator` for the objective).
+
+Pilots with the same candidate list and bandwidth form a *class*: they are interchangeable, so
+the search picks a set of frequencies per class in ascending order (a class of k pilots picks k)
+and the pilots are matched to the set afterwards (:mod:`fpv.channels.matching`). Classes are
+searched one after the other; every node keeps, per remaining class, the candidates still
+possible with a stale lower bound of their IMD gain and their spacing to the placed signals, and
+filters them against each new pick. Bounds (:mod:`fpv.channels.bounds`): the exact IMD total of
+the placed set plus the cheapest remaining gains; the spacing floor; greedy packing of the
+remaining picks; a lower bound of the moves of seated pilots.
+
+``optimise`` drives the search through the objective's tiers with a few runs of different
+modes; each run's incumbent tightens its own bounds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fpv.channels.bounds import (
+    INF,
+    gain,
+    old_gain,
+    packs,
+    pair_gain,
+    place,
+    suffix_lowest_sums,
+    suffix_packing,
+    unplace,
+)
+from fpv.channels.imd import (
+    PRODUCT_MAX_MHZ,
+    PRODUCT_MIN_MHZ,
+    imd_rating,
+    max_total_for_rating,
+    rating_from_total,
+)
+from fpv.channels.model import CLEAN_SPACING_MHZ, half_spacing
+
+CLEAN_H = 2 * CLEAN_SPACING_MHZ  # clean spacing in half-MHz
+
+
+@dataclass
+class Class:
+    cands: list[int]  # ascending, in range, not a locked frequency
+    x: int  # excess width (MHz) over analog
+    k: int  # how many pilots of this class
+
+
+FEASIBLE, MAX_R, MAX_RS, BEST = 0, 2, 3, 4
+
+
+class Search:
+    """Branch and bound over per-class ascending picks. See the module docstring.
+
+    ``leaf_key(picks)`` returns None when a complete pick violates a side constraint, else a
+    secondary key (smaller is better) used among equal (rating, spacing). ``move_cap`` (how many
+    seated pilots may move; ``max_moves``, or the tighter cap of a ties-by-moves run) is enforced
+    by the search itself: ``_check`` prunes nodes on a lower bound of the moves, and ``_leaf``
+    rejects every complete pick above the cap (the last pick reaches ``_leaf`` without a
+    ``_check``).
+    """
+
+    def __init__(
+        self,
+        n: int,
+        fixed: list[tuple[int, int]],
+        classes: list[Class],
+        leaf_key,
+        node_limit: int,
+    ) -> None:
+        self.n = n
+        self.fixed = fixed
+        self.classes = classes
+        self.leaf_key = leaf_key
+        self.nodes = 0
+        self.node_limit = node_limit
+        self.aborted = False
+        self.has_secondary = True
+        # seated pilots per class (for the moves bound): distinct current MHz and their count
+        self.currents: list[set[int]] = [set() for _ in classes]
+        self.seated: list[int] = [0 for _ in classes]
+        self.any_seated = False
+        self.move_cap: int | None = None
+        self.moves_of = lambda picks: 0
+        freqs = [f for f, _ in fixed] + [f for c in classes for f in c.cands]
+        lo, hi = (min(freqs), max(freqs)) if freqs else (PRODUCT_MIN_MHZ, PRODUCT_MIN_MHZ)
+        self.base = min(2 * lo - hi, PRODUCT_MIN_MHZ) - 1
+        top = max(2 * hi - lo, PRODUCT_MAX_MHZ) + 1
+        self.pa = [0] * (top - self.base + 1)
+        self.prods: list[int] = []
+        self.placed: list[int] = []
+        self.placed_x: list[int] = []
+        self.T0 = 0
+        self.s0 = INF
+        for f, x in fixed:
+            self.T0, self.s0 = self._push(f, x, self.T0, self.s0)
+
+    # -- state
+
+    def _push(self, c: int, x: int, T: int, smin: int) -> tuple[int, int]:
+        """Place a fixed (locked) signal for good: returns the new (total, min spacing)."""
+        T += gain(self.pa, self.base, self.prods, self.placed, c)
+        for y, xy in zip(self.placed, self.placed_x, strict=True):
+            smin = min(smin, half_spacing(c, x, y, xy))
+        self.prods, _undo = place(self.pa, self.base, self.prods, self.placed, c)
+        self.placed.append(c)
+        self.placed_x.append(x)
+        return T, smin
+
+    # -- public entry
+
+    def run(
+        self,
+        mode: int,
+        need0: int,
+        r_lo: int | None = None,
+        *,
+        first_only: bool = False,
+    ):
+        """One search; returns (best (rating, spacing) or None, picks or None).
+
+        FEASIBLE: any set with spacing >= need0.  MAX_R: the best rating >= r_lo with spacing
+        >= need0.  MAX_RS: the best (rating, spacing) with rating >= r_lo and spacing >= need0.
+        BEST: the same, every tie compared by the leaf key.  ``first_only`` stops at the first
+        set found.
+        """
+        self.first_only = first_only
+        self.mode = mode
+        self.need0 = need0
+        self.best_key: tuple[int, int] | None = None
+        self.best_sec = None
+        self.best_picks: list[list[int]] | None = None
+        self.stop = False
+        t_lo = INF if r_lo is None else max_total_for_rating(r_lo, self.n)
+        self.use_T = mode != FEASIBLE and t_lo < INF
+        # viable(t, s) = (t <= Tm1 and s >= need0) or (t <= Tm0 and s >= s_tie)
+        if mode in (MAX_R, MAX_RS, BEST):
+            self.Tm1, self.Tm0, self.s_tie = t_lo, -1, INF
+        else:
+            self.Tm1, self.Tm0, self.s_tie = INF, -1, INF
+        self.picks: list[list[int]] = [[] for _ in self.classes]
+        lists = self._root_lists()
+        if lists is not None and self._check(lists, 0, self.T0, self.s0):
+            self._expand(0, lists, self.T0, self.s0)
+        return self.best_key, self.best_picks
+
+    def _root_lists(self):
+        out = []
+        fixed_f = set(self.placed)
+        T = self.T0
+        for cls in self.classes:
+            F, H, CS = [], [], []
+            for c in cls.cands:
+                if c in fixed_f:
+                    continue
+                cs = INF
+                for y, xy in zip(self.placed, self.placed_x, strict=True):
+                    cs = min(cs, half_spacing(c, cls.x, y, xy))
+                s = min(cs, self.s0)
+                h = 0
+                if self.use_T:
+                    for y in self.placed:
+                        h += pair_gain(self.pa, self.base, c, y)
+                if self.use_T and not self._viable(
+                    T + h + old_gain(self.pa, self.base, self.prods, c), s
+                ):
+                    continue
+                if not self.use_T and not self._viable(T, s):
+                    continue
+                F.append(c)
+                H.append(h)
+                CS.append(cs)
+            out.append((F, H, CS))
+        return out
+
+    def _pre_ok(self, t: int, smin: int, cs: int) -> bool:
+        s = cs if cs < smin else smin
+        return (t <= self.Tm1 and s >= self.need0) or (t <= self.Tm0 and s >= self.s_tie)
+
+    def _viable(self, t: int, s: int) -> bool:
+        return (t <= self.Tm1 and s >= self.need0) or (t <= self.Tm0 and s >= self.s_tie)
+
+    def _moves_lb(self, lists, ci: int) -> int:
+        """Seated pilots that must move whatever the remaining picks are."""
+        lb = 0
+        for j, cur in enumerate(self.currents):
+            if not cur:
+                continue
+            keep = cur.intersection(self.picks[j])
+            if j >= ci:
+                keep |= cur.intersection(lists[j - ci][0])
+            lb += self.seated[j] - len(keep)
+        return lb
+
+    def _check(self, lists, ci: int, T: int, smin: int) -> bool:
+        """Bounds for the node whose remaining classes are classes[ci:] with `lists`."""
+        classes = self.classes
+        tie_moves = self.best_sec[0] if self.mode == BEST and self.best_sec else None
+        if self.any_seated and (self.move_cap is not None or tie_moves is not None):
+            lb_moves = self._moves_lb(lists, ci)
+            if self.move_cap is not None and lb_moves > self.move_cap:
+                return False
+            if tie_moves is not None and lb_moves > tie_moves:
+                return False
+        lb = T
+        if self.use_T:
+            for off, (_f, H, _cs) in enumerate(lists):
+                cls = classes[ci + off]
+                r = cls.k - len(self.picks[ci + off])
+                if r <= 0:
+                    continue
+                if len(H) < r:
+                    return False
+                lb += min(H) if r == 1 else sum(sorted(H)[:r])
+        if lb <= self.Tm1 and smin >= self.need0:
+            need = self.need0
+        elif lb <= self.Tm0 and smin >= self.s_tie:
+            need = self.s_tie
+        else:
+            return False
+        for off, (F, _h, _cs) in enumerate(lists):
+            cls = classes[ci + off]
+            r = cls.k - len(self.picks[ci + off])
+            if r <= 1:
+                if r == 1 and not F:
+                    return False
+                continue
+            if len(F) < r:
+                return False
+            if not packs(F, max(1, cls.x + (need + 1) // 2), r):
+                return False
+        return True
+
+    def _leaf(self, T: int, smin: int) -> None:
+        picks = [list(p) for p in self.picks]
+        if self.move_cap is not None and self.moves_of(picks) > self.move_cap:
+            return
+        sec = self.leaf_key(picks)
+        if sec is None:
+            return
+        key = (rating_from_total(T, self.n), smin)
+        if self.first_only or self.mode == FEASIBLE:
+            self.best_key, self.best_sec, self.best_picks = key, sec, picks
+            self.stop = True
+            return
+        if self.mode == MAX_R:
+            if self.best_key is None or key[0] > self.best_key[0]:
+                self.best_key, self.best_picks = key, picks
+                self.Tm1 = max_total_for_rating(key[0] + 1, self.n)
+            return
+        if self.mode == MAX_RS:
+            if self.best_key is None or key > self.best_key:
+                self.best_key, self.best_picks = key, picks
+                r, s = key
+                self.Tm1 = max_total_for_rating(r + 1, self.n)
+                self.Tm0 = max_total_for_rating(r, self.n)
+                self.s_tie = s + 1
+            return
+        if self.best_key is None or key > self.best_key:
+            self.best_key, self.best_sec, self.best_picks = key, sec, picks
+            r, s = key
+            self.Tm1 = max_total_for_rating(r + 1, self.n)
+            self.Tm0 = max_total_for_rating(r, self.n)
+            self.s_tie = s
+        elif key == self.best_key and sec < self.best_sec:
+            self.best_sec, self.best_picks = sec, picks
+
+    def _expand(self, ci: int, lists, T: int, smin: int) -> None:
+        """Try every next pick of class ci (ascending)."""
+        if self.stop:
+            return
+        self.nodes += 1
+        if self.nodes > self.node_limit:
+            self.aborted = True
+            self.stop = True
+            return
+        classes = self.classes
+        cls = classes[ci]
+        my_picks = self.picks[ci]
+        r = cls.k - len(my_picks)
+        F, H, CS = lists[0]
+        rest = lists[1:]
+        last_class = ci == len(classes) - 1
+        use_T = self.use_T
+        pa, base = self.pa, self.base
+        placed, placed_x = self.placed, self.placed_x
+        cx = cls.x
+        L = len(F)
+        if r > 1:
+            # suffix packing counts for the current class: fit[i] = most picks from F[i:]
+            # spaced by `gap`; a child at idx needs fit[first index >= F[idx] + gap] >= r - 1.
+            # (The need can only grow during the loop, so these counts stay upper bounds.)
+            need = self.need0 if self.need0 < self.s_tie else self.s_tie
+            gap = max(1, cx + (need + 1) // 2)
+            fit, nxt = suffix_packing(F, gap)
+            if use_T:
+                # low[i] = sum of the r-1 smallest (stale, hence lower-bound) gains in H[i:]
+                low = suffix_lowest_sums(H, r - 1)
+        for idx in range(L - r + 1):
+            if self.stop:
+                return
+            if r > 1 and fit[nxt[idx]] < r - 1:
+                continue
+            c = F[idx]
+            s2 = CS[idx]
+            if smin < s2:
+                s2 = smin
+            if use_T and r > 1 and not self._pre_ok(T + H[idx] + low[nxt[idx]], smin, CS[idx]):
+                continue
+            # exact IMD gain of c
+            T2 = T + gain(pa, base, self.prods, placed, c) if use_T else 0
+            if not self._pre_ok(T2, s2, s2):
+                continue
+            if r == 1 and last_class:
+                my_picks.append(c)
+                self._leaf(T2, s2)
+                my_picks.pop()
+                continue
+            # ---- place c
+            old_prods = self.prods
+            if use_T:
+                prods, undo = place(pa, base, old_prods, placed, c)
+                self.prods = prods
+            placed.append(c)
+            placed_x.append(cx)
+            my_picks.append(c)
+            # ---- filter the remaining candidate lists against c
+            Tm1, Tm0, need0, s_tie = self.Tm1, self.Tm0, self.need0, self.s_tie
+            floor = need0 if need0 < s_tie else s_tie
+            child = []
+            if r > 1:
+                todo = [(cx, F[idx + 1 :], H[idx + 1 :], CS[idx + 1 :])]
+                nci = ci
+            else:
+                todo = []
+                nci = ci + 1
+            for off, (F2, H2, CS2) in enumerate(rest):
+                todo.append((classes[ci + 1 + off].x, F2, H2, CS2))
+            for x2, F2, H2, CS2 in todo:
+                nF, nH, nCS = [], [], []
+                for f2, h2, cs2 in zip(F2, H2, CS2, strict=True):
+                    d = f2 - c if f2 > c else c - f2
+                    if d == 0:
+                        continue
+                    sp = 2 * d - cx - x2
+                    if sp < cs2:
+                        cs2 = sp
+                    sc = cs2 if cs2 < s2 else s2
+                    if sc < floor:
+                        continue
+                    if use_T:
+                        h2 += pair_gain(pa, base, f2, c)
+                        t = T2 + h2 + old_gain(pa, base, prods, f2)
+                        if not ((t <= Tm1 and sc >= need0) or (t <= Tm0 and sc >= s_tie)):
+                            continue
+                    nF.append(f2)
+                    nH.append(h2)
+                    nCS.append(cs2)
+                child.append((nF, nH, nCS))
+            if self._check(child, nci, T2, s2):
+                self._expand(nci, child, T2, s2)
+            # ---- undo
+            my_picks.pop()
+            placed.pop()
+            placed_x.pop()
+            if use_T:
+                self.prods = old_prods
+                unplace(pa, base, undo)
+
+
+def optimise(search: Search) -> list[list[int]] | None:
+    """Drive the branch and bound through the objective's tiers.
+
+    1. spacing tier: is a clean set (every pair >= 35 MHz) possible? else the largest minimum
+       spacing S0 reachable (probes, then bisection); later searches keep spacing >= S0;
+    2.+3. the best (rating, spacing) pair, one search improving strictly from the rating of a
+       set already found (each improvement tightens the bounds);
+    4. all ties on (R*, S*), compared by fewest moves, most preferences, smallest order. With
+       nobody seated and no preferences in a single class, the first tie in search order (the
+       ascending set) is that tie; with seated pilots, ties are asked for with a moves cap
+       0, 1, 2, ... so the cap prunes.
+    """
+    key, picks = search.run(FEASIBLE, CLEAN_H)
+    if key is not None:
+        need0 = CLEAN_H
+    else:
+        # no clean set: the largest reachable minimum spacing. Probe 69, 68, 66, 62, 54, 38,
+        # 6, -58, ... (half-MHz) until a set is found, then bisect between it and the last miss
+        miss = CLEAN_H
+        step = 1
+        found = None
+        while found is None:
+            t = CLEAN_H - step if step < 4096 else -INF
+            key, got = search.run(FEASIBLE, t)
+            if search.aborted:
+                return None
+            if key is not None:
+                found, picks = key[1], got
+            elif t == -INF:
+                return None
+            else:
+                miss = t
+                step *= 2
+        while miss - found > 1:
+            t = (found + miss) // 2 if miss - found > 2 else found + 1
+            key, got = search.run(FEASIBLE, t)
+            if search.aborted:
+                break
+            if key is not None:
+                found, picks = key[1], got
+            else:
+                miss = t
+        need0 = found
+    fallback = picks
+    assert fallback is not None
+    floor_rating = rating_of_picks(fallback, search.fixed)
+    if not search.any_seated:
+        # nobody can move: the objective is (floor, rating, spacing, preferences, order).
+        # 2.+3. best (rating, spacing), strictly improving from a set already found
+        key, picks = search.run(MAX_RS, need0, floor_rating)
+        if key is None or search.aborted:
+            return picks or fallback
+        # ties on (rating, spacing): most preferences, smallest order; without preferences
+        # and with a single class the first tie in search order is the smallest
+        _k, best = search.run(BEST, key[1], key[0], first_only=not search.has_secondary)
+        return best or picks
+    # seated pilots: (floor, rating, FEWEST MOVES, spacing, preferences, order).
+    # 3. the best rating R* (spacing only has to keep the floor)
+    key, picks = search.run(MAX_R, need0, floor_rating)
+    if key is None or search.aborted:
+        return picks or fallback
+    # 4. ask for rating R* moving at most m = 0, 1, 2, ... pilots; a tight cap prunes hard, and
+    # the first m with such a set is the fewest moves (every set of that run moves exactly m:
+    # one moving fewer would have been found by an earlier run). The run then maximises the
+    # spacing and compares preferences and order among the ties. This needs the cap to hold
+    # for every set a run returns, not only for the nodes it prunes: _leaf enforces it.
+    cap = search.move_cap
+    upper = search.moves_of(picks)
+    best = None
+    for m in range(upper + 1):
+        search.move_cap = m if cap is None else min(m, cap)
+        _k, best = search.run(BEST, need0, key[0])
+        if best is not None or search.aborted:
+            break
+    search.move_cap = cap
+    return best or picks
+
+
+def rating_of_picks(picks: list[list[int]], fixed: list[tuple[int, int]]) -> int:
+    return imd_rating([f for f, _ in fixed] + [f for ch in picks for f in ch])
