@@ -169,7 +169,7 @@ def _solve_group(
 
     def leaf_key(picks: list[list[int]]):
         # the moves cap (max_moves, or the tighter cap of a ties run) is checked by the search
-        if search.mode != BEST:
+        if search.mode != BEST or not search.has_secondary:
             return ()
         moves, prefs, out = assign(picks)
         return (moves, -prefs, tuple(out[i] for i in order))

@@ -47,7 +47,7 @@ class Class:
     k: int  # how many pilots of this class
 
 
-FEASIBLE, MAX_R, MAX_RS, BEST = 0, 2, 3, 4
+FEASIBLE, MAX_R, BEST = 0, 1, 2
 
 
 class Search:
@@ -110,22 +110,13 @@ class Search:
 
     # -- public entry
 
-    def run(
-        self,
-        mode: int,
-        need0: int,
-        r_lo: int | None = None,
-        *,
-        first_only: bool = False,
-    ):
+    def run(self, mode: int, need0: int, r_lo: int | None = None):
         """One search; returns (best (rating, spacing) or None, picks or None).
 
-        FEASIBLE: any set with spacing >= need0.  MAX_R: the best rating >= r_lo with spacing
-        >= need0.  MAX_RS: the best (rating, spacing) with rating >= r_lo and spacing >= need0.
-        BEST: the same, every tie compared by the leaf key.  ``first_only`` stops at the first
-        set found.
+        FEASIBLE: the first set with spacing >= need0.  MAX_R: the best rating >= r_lo with
+        spacing >= need0.  BEST: the best (rating, spacing) with rating >= r_lo and spacing
+        >= need0, every tie compared by the leaf key.
         """
-        self.first_only = first_only
         self.mode = mode
         self.need0 = need0
         self.best_key: tuple[int, int] | None = None
@@ -135,7 +126,7 @@ class Search:
         t_lo = INF if r_lo is None else max_total_for_rating(r_lo, self.n)
         self.use_T = mode != FEASIBLE and t_lo < INF
         # viable(t, s) = (t <= Tm1 and s >= need0) or (t <= Tm0 and s >= s_tie)
-        if mode in (MAX_R, MAX_RS, BEST):
+        if mode in (MAX_R, BEST):
             self.Tm1, self.Tm0, self.s_tie = t_lo, -1, INF
         else:
             self.Tm1, self.Tm0, self.s_tie = INF, -1, INF
@@ -240,7 +231,7 @@ class Search:
         if sec is None:
             return
         key = (rating_from_total(T, self.n), smin)
-        if self.first_only or self.mode == FEASIBLE:
+        if self.mode == FEASIBLE:
             self.best_key, self.best_sec, self.best_picks = key, sec, picks
             self.stop = True
             return
@@ -249,20 +240,13 @@ class Search:
                 self.best_key, self.best_picks = key, picks
                 self.Tm1 = max_total_for_rating(key[0] + 1, self.n)
             return
-        if self.mode == MAX_RS:
-            if self.best_key is None or key > self.best_key:
-                self.best_key, self.best_picks = key, picks
-                r, s = key
-                self.Tm1 = max_total_for_rating(r + 1, self.n)
-                self.Tm0 = max_total_for_rating(r, self.n)
-                self.s_tie = s + 1
-            return
         if self.best_key is None or key > self.best_key:
             self.best_key, self.best_sec, self.best_picks = key, sec, picks
             r, s = key
             self.Tm1 = max_total_for_rating(r + 1, self.n)
             self.Tm0 = max_total_for_rating(r, self.n)
-            self.s_tie = s
+            # ties matter only with a leaf key; without one the first tie found is kept
+            self.s_tie = s if self.has_secondary else s + 1
         elif key == self.best_key and sec < self.best_sec:
             self.best_sec, self.best_picks = sec, picks
 
@@ -374,12 +358,12 @@ def optimise(search: Search) -> list[list[int]] | None:
 
     1. spacing tier: is a clean set (every pair >= 35 MHz) possible? else the largest minimum
        spacing S0 reachable (probes, then bisection); later searches keep spacing >= S0;
-    2.+3. the best (rating, spacing) pair, one search improving strictly from the rating of a
-       set already found (each improvement tightens the bounds);
-    4. all ties on (R*, S*), compared by fewest moves, most preferences, smallest order. With
-       nobody seated and no preferences in a single class, the first tie in search order (the
-       ascending set) is that tie; with seated pilots, ties are asked for with a moves cap
-       0, 1, 2, ... so the cap prunes.
+    2. nobody seated: one search for the best (rating, spacing), improving from the rating of
+       a set already found (each improvement tightens the bounds), ties by preferences and
+       order;
+    3. seated pilots: the best rating R*, then sets of rating R* moving at most 0, 1, 2, ...
+       pilots (the cap prunes hard), the first cap that finds one being the fewest moves; that
+       run maximises the spacing and compares preferences and order among ties.
     """
     key, picks = search.run(FEASIBLE, CLEAN_H)
     if key is not None:
@@ -416,15 +400,12 @@ def optimise(search: Search) -> list[list[int]] | None:
     assert fallback is not None
     floor_rating = rating_of_picks(fallback, search.fixed)
     if not search.any_seated:
-        # nobody can move: the objective is (floor, rating, spacing, preferences, order).
-        # 2.+3. best (rating, spacing), strictly improving from a set already found
-        key, picks = search.run(MAX_RS, need0, floor_rating)
-        if key is None or search.aborted:
-            return picks or fallback
-        # ties on (rating, spacing): most preferences, smallest order; without preferences
-        # and with a single class the first tie in search order is the smallest
-        _k, best = search.run(BEST, key[1], key[0], first_only=not search.has_secondary)
-        return best or picks
+        # nobody can move: the objective is (floor, rating, spacing, preferences, order), one
+        # run improving from a set already found and comparing the ties on (rating, spacing)
+        # by the leaf key. Without preferences and with a single class the leaf key is empty:
+        # the first tie found is kept, and the search meets the sets in ascending order.
+        _k, best = search.run(BEST, need0, floor_rating)
+        return best or fallback
     # seated pilots: (floor, rating, FEWEST MOVES, spacing, preferences, order).
     # 3. the best rating R* (spacing only has to keep the floor)
     key, picks = search.run(MAX_R, need0, floor_rating)
