@@ -506,13 +506,14 @@ def test_exactly_the_brute_force_optimum(scenario):
 def test_every_result_respects_every_constraint_and_is_deterministic(scenario, rnd):
     slots, lo, hi, max_moves = scenario
     try:
-        result = allocate(slots, min_mhz=lo, max_mhz=hi, max_moves=max_moves)
+        result = allocate(slots, min_mhz=lo, max_mhz=hi, max_moves=max_moves, split_budget=2000)
     except ChannelError as exc:
         assert str(exc)
         return
     shuffled = list(slots)
     rnd.shuffle(shuffled)
-    again = allocate(shuffled, min_mhz=lo, max_mhz=hi, max_moves=max_moves)
+    # the split budget counts work, not time: the same input gives the same split
+    again = allocate(shuffled, min_mhz=lo, max_mhz=hi, max_moves=max_moves, split_budget=2000)
     assert freqs_of(again) == freqs_of(result)
     assert again.heats == result.heats
     by_id = {p.pilot_id: p for p in slots}
@@ -591,3 +592,53 @@ def test_rebalance_that_restores_the_spacing_floor_is_proposed_whatever_the_rati
     assert result.gain.startswith("min spacing 20 -> ")
     n = len(result.moves)
     assert result.gain.endswith(f"{n} pilots move" if n > 1 else "1 pilot moves")
+
+
+# --------------------------------------------------------------------------- heat split (#13.4)
+
+
+def _heat_value(heat, lo, hi):
+    r = allocate(heat, min_mhz=lo, max_mhz=hi, max_heat_size=None)
+    return (35 if r.min_spacing is None else min(r.min_spacing, 35), r.rating)
+
+
+def _best_split_by_brute_force(slots, size, lo, hi):
+    best = None
+    n = len(slots)
+    for k in range(n - size, size + 1):
+        for chosen in itertools.combinations(range(n), k):
+            a = [slots[i] for i in chosen]
+            b = [slots[i] for i in range(n) if i not in chosen]
+            try:
+                worst = min(_heat_value(a, lo, hi), _heat_value(b, lo, hi))
+            except ChannelError:
+                continue
+            best = worst if best is None or worst > best else best
+    return best
+
+
+@pytest.mark.parametrize(
+    "equipment",
+    [
+        ["B", "A", "walksnail-50", "R,F", "A", "walksnail-50"],  # balanced: rating -28, best 70
+        ["A", "R", "hdzero", "R", "walksnail-50", "dji-o3"],  # balanced: 23 MHz, best 30 MHz
+        ["F", "dji-v1-25", "dji-v1-50", "R,F", "R"],  # balanced: rating 17, best 100
+    ],
+)
+def test_heat_split_maximises_the_worst_heat(equipment):
+    slots = [PilotSlot(f"p{i}", Equipment.parse(e)) for i, e in enumerate(equipment)]
+    result = allocate(slots, min_mhz=5725, max_mhz=5875, max_heat_size=3)
+    assert len(result.heats) == 2 and result.split_proven is True
+    assert any("split proven best" in note for note in result.notes)
+    by_id = {p.pilot_id: p for p in slots}
+    worst = min(_heat_value([by_id[i] for i in h], 5725, 5875) for h in result.heats)
+    assert worst == _best_split_by_brute_force(slots, 3, 5725, 5875)
+
+
+def test_heat_split_says_when_the_budget_ran_out():
+    equipment = ["B", "A", "walksnail-50", "R,F", "A", "walksnail-50"]
+    slots = [PilotSlot(f"p{i}", Equipment.parse(e)) for i, e in enumerate(equipment)]
+    result = allocate(slots, min_mhz=5725, max_mhz=5875, max_heat_size=3, split_budget=1)
+    assert result.split_proven is False and len(result.heats) == 2
+    assert any("not proven best" in note for note in result.notes)
+    assert allocate(slots[:3], max_heat_size=3).split_proven is None  # one heat: no split

@@ -51,7 +51,7 @@ from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from fpv.channels.bands import ANALOG_BANDWIDTH_MHZ
-from fpv.channels.heats import balanced_split
+from fpv.channels.heats import DEFAULT_SPLIT_BUDGET, HeatValue, best_split
 from fpv.channels.imd import ImdReport as ImdReport
 from fpv.channels.imd import imd_rating, imd_report
 from fpv.channels.matching import assign_class, fit_message, hall_violation
@@ -118,6 +118,7 @@ DEFAULT_REBALANCE_MIN_GAIN = 10
 class _GroupResult(NamedTuple):
     freqs: dict[str, int]
     optimal: bool
+    nodes: int = 0  # search nodes spent (the work measure of split budgets)
 
 
 def _solve_group(
@@ -197,7 +198,7 @@ def _solve_group(
         )
     optimal = not search.aborted
     _moves_count, _prefs, out = assign(picks)
-    return _GroupResult(out, optimal)
+    return _GroupResult(out, optimal, search.nodes)
 
 
 # --------------------------------------------------------------------------- reporting
@@ -245,14 +246,20 @@ def allocate(
     max_moves: int | None = None,
     max_heat_size: int | None = DEFAULT_MAX_HEAT_SIZE,
     node_limit: int = DEFAULT_NODE_LIMIT,
+    split_budget: int = DEFAULT_SPLIT_BUDGET,
 ) -> Allocation:
     """The optimal channel for every pilot (objective in the module docstring).
 
     Pilots with ``current_mhz`` are already seated: moving them costs (fewest moves win among
     otherwise equal sets; ``max_moves`` caps them). ``locked`` pilots keep ``current_mhz``.
     When there are more pilots than ``max_heat_size`` or than their equipment can seat at once,
-    they are split into the fewest balanced heats (``heats``, with a note); each heat gets its own
-    optimum and frequencies may repeat across heats. ``max_heat_size=None`` never splits and
+    they are split into the fewest heats (``heats``, with a note), chosen so that the worst
+    heat's (spacing floor, IMD rating) is as good as possible (:mod:`fpv.channels.heats`;
+    ``split_proven`` says whether that split is proven best or the best found within a work
+    budget of ``split_budget`` search nodes, about a second of CPU: a count, not a clock, so
+    the result stays fully determined by the input); each heat gets its own optimum and
+    frequencies may
+    repeat across heats. ``max_heat_size=None`` never splits and
     raises instead. Raises a :class:`ChannelError` subclass with a specific message for
     impossible input.
     """
@@ -279,7 +286,20 @@ def allocate(
         raise EquipmentCannotFit(fit_message(pilots, violation, rng))
     if max_heat_size < 1:
         raise InvalidPilots("max_heat_size must be at least 1")
-    heats = balanced_split(pilots, options, max_heat_size)
+
+    def heat_value(group: list[PilotSlot]) -> tuple[HeatValue | None, int]:
+        # the heat's best (spacing floor, rating) whoever sits where now, and the work spent
+        bare = [p if p.locked else PilotSlot(p.pilot_id, p.equipment) for p in group]
+        try:
+            solved = _solve_group(bare, options, None, node_limit)
+        except ChannelError:
+            return None, 1
+        spacing = _group_spacing(bare, solved.freqs)
+        floor = CLEAN_SPACING_MHZ if spacing is None else min(spacing, CLEAN_SPACING_MHZ)
+        return (floor, imd_rating(solved.freqs.values())), solved.nodes + 1
+
+    plan = best_split(pilots, options, max_heat_size, heat_value, budget=split_budget)
+    heats = plan.heats
     parts = [_allocate_heat(h, options, max_moves, node_limit) for h in heats]
     why = (
         f"more than {max_heat_size} pilots"
@@ -297,7 +317,18 @@ def allocate(
         heat_ratings=[p.rating for p in parts],
         notes=[f"{n} pilots split into {len(heats)} heats ({sizes}): {why}"],
         optimal=all(p.optimal for p in parts),
+        split_proven=plan.proven,
     )
+    if plan.proven:
+        result.notes.append(
+            f"split proven best: no split into {len(heats)} heats has a better worst heat "
+            f"({plan.compared} compared)"
+        )
+    else:
+        result.notes.append(
+            f"split: the best of {plan.compared} compared within the search budget "
+            f"({split_budget} nodes), not proven best"
+        )
     for i, part in enumerate(parts, start=1):
         result.assignments.update(part.assignments)
         result.moves.extend(part.moves)

@@ -229,6 +229,7 @@ class Allocation:
     gain: str | None = None  # rebalance: what the proposal gains
     optimal: bool = True  # proven optimal (False only if the node budget ran out)
     proposed: bool = True  # rebalance: False when the optimum is not worth its moves
+    split_proven: bool | None = None  # split into heats: proven best (None when not split)
     imd: ImdReport | None = None  # single group only
 
     @property
