@@ -1,9 +1,10 @@
-"""`fpv channels rate ...` and `fpv channels pick ...`.
+"""`fpv channels rate ...`, `fpv channels pick ...` and `fpv channels plan TRAINING_ID`.
 
     fpv channels rate 5658 5695 5760          # IMD rating (frequencies or analog names: R1 F2)
     fpv channels rate -q R1 R3 R6 R7          # just the number
     fpv channels pick --pilot R,F --pilot dji-o3 --pilot alice=A,B@5745 --min-mhz 5650
     fpv channels pick --json pilots.json      # or "-" for stdin
+    fpv channels plan 12 [--apply]            # a training's plan from the database
 
 The legal range defaults to the 5.8 GHz band (5645-5945 MHz, centres); ``--band-l`` adds band L
 (from 5362 MHz), ``--min-mhz``/``--max-mhz`` (or ``min_mhz``/``max_mhz`` in JSON) set it exactly.
@@ -96,6 +97,17 @@ def register(subparsers: Any) -> None:
     )
     pick.add_argument("--as-json", action="store_true", help="machine-readable output")
     pick.set_defaults(func=cmd_pick)
+
+    plan = sub.add_parser(
+        "plan",
+        help="a training's current channels, the optimal plan, the moves and the gain",
+        description="Reads the database. --apply does what the channel freeze does: moves the "
+        "pilots (pinned channels stay), tells each moved pilot, records the freeze; a frozen "
+        "training is left as it is.",
+    )
+    plan.add_argument("training_id", type=int, help="the training's id")
+    plan.add_argument("--apply", action="store_true", help="apply the plan (the channel freeze)")
+    plan.set_defaults(func=cmd_plan)
 
 
 # --------------------------------------------------------------------------- rate
@@ -324,6 +336,72 @@ def _as_dict(pilots: Sequence[PilotSlot], result: Allocation) -> dict[str, Any]:
         "notes": result.notes,
         "optimal": result.optimal,
     }
+
+
+# --------------------------------------------------------------------------- plan
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from fpv import runtime
+    from fpv.actors import Actor
+    from fpv.channels import plan as planning
+
+    db = runtime.database()
+    try:
+        if args.apply:
+            done = planning.freeze_training(
+                db, args.training_id, datetime.now(UTC), actor=Actor(kind="system", via="cli")
+            )
+            if not done.frozen:
+                the_plan = planning.plan(db, args.training_id)
+                print(format_plan(the_plan))
+                print("nothing changed: the channels are frozen already (or it is cancelled)")
+                return 0
+            assert done.plan is not None
+            print(format_plan(done.plan))
+            print(f"applied: {len(done.plan.moves)} move(s), {len(done.messages)} message(s)")
+            return 0
+        print(format_plan(planning.plan(db, args.training_id)))
+    except planning.TrainingNotFound as exc:
+        return _fail(exc)
+    return 0
+
+
+def format_plan(the_plan: Any) -> str:
+    state = (
+        f"channels frozen at {the_plan.frozen_at:%Y-%m-%d %H:%M %Z}"
+        if the_plan.frozen_at
+        else f"channels not frozen yet (they freeze {the_plan.freeze_hours} h before the start)"
+    )
+    lines = [f"training {the_plan.training_id} \u201c{the_plan.title}\u201d: {state}"]
+    if not the_plan.heats:
+        lines.append("nobody is seated")
+    for heat in the_plan.heats:
+        now = "-" if heat.current_rating is None else str(heat.current_rating)
+        lines.append(
+            f"heat {heat.heat}: current IMD rating {now}, min spacing "
+            f"{_mhz(heat.current_spacing)}; optimal IMD rating {heat.rating}, min spacing "
+            f"{_mhz(heat.spacing)}"
+        )
+        lines.append(f"  {'pilot':<20} {'equipment':<12} {'current':<22} optimal")
+        for r in heat.seats:
+            cur = f"{r['channel_label']} ({r['channel_mhz']} MHz)" if r["channel_mhz"] else "-"
+            mhz, label = heat.assignments.get(r["id"], (None, None))
+            new = f"{label} ({mhz} MHz)" if mhz else "-"
+            pin = " pinned" if r["id"] in heat.pinned else ""
+            name = r["nickname"] or f"#{r['id']}"
+            lines.append(f"  {name:<20} {r['equipment']:<12} {cur:<22} {new}{pin}")
+        for m in heat.moves:
+            name = m.nickname or f"#{m.registration_id}"
+            lines.append(f"  move {name}: {m.from_label or '-'} -> {m.to_label} ({m.to_mhz} MHz)")
+        lines.append(f"  gain: {heat.gain}")
+    return "\n".join(lines)
+
+
+def _mhz(value: float | None) -> str:
+    return "-" if value is None else f"{value:g} MHz"
 
 
 def _fail(exc: Exception) -> int:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from fpv.channels.plan import freeze_due
 from fpv.dal import reminders as dal
 from fpv.db import Database
 from fpv.jobs.clock import Clock
@@ -92,6 +93,12 @@ async def run_reminders_job(
 ) -> JobReport:
     """`sender` None (no bot token configured) skips the Telegram parts, not the rest."""
     report = JobReport()
+
+    try:  # the channel freeze first: the 24 h reminder then carries the final channel
+        freeze_due(db, clock.now())
+    except Exception as exc:
+        log.exception("channel freeze failed")
+        report.errors.append(f"channel freeze: {type(exc).__name__}")
 
     promotions: list[Promotion] = []
     try:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from fpv import notices, outbox, passes
 from fpv.actors import Actor
+from fpv.dal import channels as channels_dal
 from fpv.dal import outbox as outbox_dal
 from fpv.dal import payments as payments_dal
 from fpv.dal import registrations as dal
@@ -208,6 +209,8 @@ def sign_up(
                 waitlist_position=None,
                 heat=seat.heat,
             )
+            if channel_mhz is not None:  # picked by hand: the channel freeze keeps it
+                channels_dal.pin(tx, row["id"])
             position = None
             if credit is not None:
                 credit = passes.take(tx, credit, row["id"])
@@ -653,6 +656,7 @@ def change_channel(
                 target=f"registration:{registration_id}",
                 details={"via": actor.via, "from_mhz": reg["channel_mhz"], "to_mhz": chosen.mhz},
             )
+        channels_dal.pin(tx, registration_id)  # picked by a pilot or an admin: the freeze keeps it
         _changed(tx, events, training["id"], "channel_change")
     outbox.publish_now(db, bus, events)
     return chosen
