@@ -210,17 +210,35 @@ class Search:
             need = self.s_tie
         else:
             return False
+        widths = set()
         for off, (F, _h, _cs) in enumerate(lists):
             cls = classes[ci + off]
             r = cls.k - len(self.picks[ci + off])
-            if r <= 1:
-                if r == 1 and not F:
+            if r <= 0:
+                continue
+            widths.add(cls.x)
+            if r == 1:
+                if not F:
                     return False
                 continue
             if len(F) < r:
                 return False
             if not packs(F, max(1, cls.x + (need + 1) // 2), r):
                 return False
+        if len(lists) > 1:
+            # the remaining picks of every class at least X wide (excess), together: distinct
+            # frequencies, each pair at least X + need/2 apart
+            for x in widths:
+                union: set[int] = set()
+                total = 0
+                for off, (F, _h, _cs) in enumerate(lists):
+                    cls = classes[ci + off]
+                    r = cls.k - len(self.picks[ci + off])
+                    if r > 0 and cls.x >= x:
+                        union.update(F)
+                        total += r
+                if total > 1 and not packs(sorted(union), max(1, x + (need + 1) // 2), total):
+                    return False
         return True
 
     def _leaf(self, T: int, smin: int) -> None:
