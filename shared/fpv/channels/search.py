@@ -32,6 +32,7 @@ from fpv.channels.imd import (
     PRODUCT_MAX_MHZ,
     PRODUCT_MIN_MHZ,
     imd_rating,
+    imd_total,
     max_total_for_rating,
     rating_from_total,
 )
@@ -47,7 +48,7 @@ class Class:
     k: int  # how many pilots of this class
 
 
-FEASIBLE, MAX_R, BEST = 0, 1, 2
+FEASIBLE, MAX_R, BEST, MIN_MOVES = 0, 1, 2, 3
 
 
 class Search:
@@ -110,31 +111,50 @@ class Search:
 
     # -- public entry
 
-    def run(self, mode: int, need0: int, r_lo: int | None = None):
+    def run(
+        self, mode: int, need0: int, r_lo: int | None = None, seed: list[list[int]] | None = None
+    ):
         """One search; returns (best (rating, spacing) or None, picks or None).
 
         FEASIBLE: the first set with spacing >= need0.  MAX_R: the best rating >= r_lo with
         spacing >= need0.  BEST: the best (rating, spacing) with rating >= r_lo and spacing
-        >= need0, every tie compared by the leaf key.
+        >= need0, every tie compared by the leaf key.  MIN_MOVES: the fewest moves among sets with
+        rating >= r_lo and spacing >= need0 (``best_moves``; it lowers ``move_cap`` as it goes).
+        ``seed``: a complete set already known, taken as the first incumbent (tighter bounds
+        from the start).
         """
         self.mode = mode
         self.need0 = need0
         self.best_key: tuple[int, int] | None = None
         self.best_sec = None
         self.best_picks: list[list[int]] | None = None
+        self.best_moves: int | None = None
         self.stop = False
         t_lo = INF if r_lo is None else max_total_for_rating(r_lo, self.n)
         self.use_T = mode != FEASIBLE and t_lo < INF
         # viable(t, s) = (t <= Tm1 and s >= need0) or (t <= Tm0 and s >= s_tie)
-        if mode in (MAX_R, BEST):
+        if mode in (MAX_R, BEST, MIN_MOVES):
             self.Tm1, self.Tm0, self.s_tie = t_lo, -1, INF
         else:
             self.Tm1, self.Tm0, self.s_tie = INF, -1, INF
+        if seed is not None:
+            self.picks = [list(p) for p in seed]
+            self._leaf(*self._measure(seed))
         self.picks: list[list[int]] = [[] for _ in self.classes]
         lists = self._root_lists()
         if lists is not None and self._check(lists, 0, self.T0, self.s0):
             self._expand(0, lists, self.T0, self.s0)
         return self.best_key, self.best_picks
+
+    def _measure(self, picks: list[list[int]]) -> tuple[int, int]:
+        """(IMD total, min half-spacing) of a complete set with the fixed signals."""
+        signals = list(zip(self.placed, self.placed_x, strict=True))
+        signals += [(f, cls.x) for cls, fs in zip(self.classes, picks, strict=True) for f in fs]
+        smin = INF
+        for i, (f, x) in enumerate(signals):
+            for g, y in signals[i + 1 :]:
+                smin = min(smin, half_spacing(f, x, g, y))
+        return imd_total(f for f, _x in signals), smin
 
     def _root_lists(self):
         out = []
@@ -252,6 +272,13 @@ class Search:
         if self.mode == FEASIBLE:
             self.best_key, self.best_sec, self.best_picks = key, sec, picks
             self.stop = True
+            return
+        if self.mode == MIN_MOVES:
+            moves = self.moves_of(picks)
+            if self.best_moves is None or moves < self.best_moves:
+                self.best_key, self.best_picks, self.best_moves = key, picks, moves
+                self.move_cap = moves - 1  # from now on only sets moving fewer
+                self.stop = moves == 0
             return
         if self.mode == MAX_R:
             if self.best_key is None or key[0] > self.best_key[0]:
@@ -379,9 +406,8 @@ def optimise(search: Search) -> list[list[int]] | None:
     2. nobody seated: one search for the best (rating, spacing), improving from the rating of
        a set already found (each improvement tightens the bounds), ties by preferences and
        order;
-    3. seated pilots: the best rating R*, then sets of rating R* moving at most 0, 1, 2, ...
-       pilots (the cap prunes hard), the first cap that finds one being the fewest moves; that
-       run maximises the spacing and compares preferences and order among ties.
+    3. seated pilots: the best rating R*, then the fewest moves m* among sets of rating R*, then
+       among those moving m* the widest spacing, preferences and order.
     """
     key, picks = search.run(FEASIBLE, CLEAN_H)
     if key is not None:
@@ -422,26 +448,25 @@ def optimise(search: Search) -> list[list[int]] | None:
         # run improving from a set already found and comparing the ties on (rating, spacing)
         # by the leaf key. Without preferences and with a single class the leaf key is empty:
         # the first tie found is kept, and the search meets the sets in ascending order.
-        _k, best = search.run(BEST, need0, floor_rating)
+        _k, best = search.run(BEST, need0, floor_rating, seed=fallback)
         return best or fallback
     # seated pilots: (floor, rating, FEWEST MOVES, spacing, preferences, order).
     # 3. the best rating R* (spacing only has to keep the floor)
-    key, picks = search.run(MAX_R, need0, floor_rating)
+    key, picks = search.run(MAX_R, need0, floor_rating, seed=fallback)
     if key is None or search.aborted:
         return picks or fallback
-    # 4. ask for rating R* moving at most m = 0, 1, 2, ... pilots; a tight cap prunes hard, and
-    # the first m with such a set is the fewest moves (every set of that run moves exactly m:
-    # one moving fewer would have been found by an earlier run). The run then maximises the
-    # spacing and compares preferences and order among the ties. This needs the cap to hold
-    # for every set a run returns, not only for the nodes it prunes: _leaf enforces it.
+    # 4. the fewest moves m* among sets of rating R* (each set found lowers the moves cap, which
+    # prunes on a lower bound of the moves), then, moving at most m* pilots (so exactly m*),
+    # the widest spacing, preferences and order among the ties. The cap must hold for every
+    # set a run returns, not only for the nodes it prunes: _leaf enforces it.
     cap = search.move_cap
-    upper = search.moves_of(picks)
-    best = None
-    for m in range(upper + 1):
-        search.move_cap = m if cap is None else min(m, cap)
-        _k, best = search.run(BEST, need0, key[0])
-        if best is not None or search.aborted:
-            break
+    _k, fewer = search.run(MIN_MOVES, need0, key[0], seed=picks)
+    fewest = search.best_moves
+    if fewest is None or fewer is None or search.aborted:
+        search.move_cap = cap
+        return picks
+    search.move_cap = fewest
+    _k, best = search.run(BEST, need0, key[0], seed=fewer)
     search.move_cap = cap
     return best or picks
 
