@@ -357,6 +357,7 @@ class Search:
             # ---- filter the remaining candidate lists against c
             Tm1, Tm0, need0, s_tie = self.Tm1, self.Tm0, self.need0, self.s_tie
             floor = need0 if need0 < s_tie else s_tie
+            t_max = Tm1 if Tm1 > Tm0 else Tm0
             child = []
             if r > 1:
                 todo = [(cx, F[idx + 1 :], H[idx + 1 :], CS[idx + 1 :])]
@@ -380,7 +381,10 @@ class Search:
                         continue
                     if use_T:
                         h2 += pair_gain(pa, base, f2, c)
-                        t = T2 + h2 + old_gain(pa, base, prods, f2)
+                        t = T2 + h2
+                        if t > t_max:  # cheap test first: the old products only add
+                            continue
+                        t += old_gain(pa, base, prods, f2)
                         if not ((t <= Tm1 and sc >= need0) or (t <= Tm0 and sc >= s_tie)):
                             continue
                     nF.append(f2)
