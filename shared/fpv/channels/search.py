@@ -48,7 +48,7 @@ class Class:
     k: int  # how many pilots of this class
 
 
-FEASIBLE, MAX_R, BEST, MIN_MOVES = 0, 1, 2, 3
+FEASIBLE, BEST, MAX_R_FEW_MOVES = 0, 2, 3
 
 
 class Search:
@@ -116,10 +116,10 @@ class Search:
     ):
         """One search; returns (best (rating, spacing) or None, picks or None).
 
-        FEASIBLE: the first set with spacing >= need0.  MAX_R: the best rating >= r_lo with
-        spacing >= need0.  BEST: the best (rating, spacing) with rating >= r_lo and spacing
-        >= need0, every tie compared by the leaf key.  MIN_MOVES: the fewest moves among sets with
-        rating >= r_lo and spacing >= need0 (``best_moves``; it lowers ``move_cap`` as it goes).
+        FEASIBLE: the first set with spacing >= need0.  BEST: the best (rating, spacing) with
+        rating >= r_lo and spacing >= need0, every tie compared by the leaf key.
+        MAX_R_FEW_MOVES: the best rating >= r_lo with spacing >= need0 and, among those, the
+        fewest moves (``best_moves``).
         ``seed``: a complete set already known, taken as the first incumbent (tighter bounds
         from the start).
         """
@@ -133,7 +133,7 @@ class Search:
         t_lo = INF if r_lo is None else max_total_for_rating(r_lo, self.n)
         self.use_T = mode != FEASIBLE and t_lo < INF
         # viable(t, s) = (t <= Tm1 and s >= need0) or (t <= Tm0 and s >= s_tie)
-        if mode in (MAX_R, BEST, MIN_MOVES):
+        if mode in (BEST, MAX_R_FEW_MOVES):
             self.Tm1, self.Tm0, self.s_tie = t_lo, -1, INF
         else:
             self.Tm1, self.Tm0, self.s_tie = INF, -1, INF
@@ -228,6 +228,11 @@ class Search:
             need = self.need0
         elif lb <= self.Tm0 and smin >= self.s_tie:
             need = self.s_tie
+            # only the same rating moving fewer pilots can still win here
+            if self.mode == MAX_R_FEW_MOVES and self.any_seated:
+                assert self.best_moves is not None
+                if self._moves_lb(lists, ci) >= self.best_moves:
+                    return False
         else:
             return False
         widths = set()
@@ -273,17 +278,16 @@ class Search:
             self.best_key, self.best_sec, self.best_picks = key, sec, picks
             self.stop = True
             return
-        if self.mode == MIN_MOVES:
+        if self.mode == MAX_R_FEW_MOVES:
             moves = self.moves_of(picks)
-            if self.best_moves is None or moves < self.best_moves:
+            better = self.best_key is None or key[0] > self.best_key[0]
+            assert self.best_moves is not None or better
+            if better or (key[0] == self.best_key[0] and moves < self.best_moves):
                 self.best_key, self.best_picks, self.best_moves = key, picks, moves
-                self.move_cap = moves - 1  # from now on only sets moving fewer
-                self.stop = moves == 0
-            return
-        if self.mode == MAX_R:
-            if self.best_key is None or key[0] > self.best_key[0]:
-                self.best_key, self.best_picks = key, picks
+                # from now on: a better rating, or the same one moving fewer pilots
                 self.Tm1 = max_total_for_rating(key[0] + 1, self.n)
+                self.Tm0 = max_total_for_rating(key[0], self.n) if moves else -1
+                self.s_tie = self.need0
             return
         if self.best_key is None or key > self.best_key:
             self.best_key, self.best_sec, self.best_picks = key, sec, picks
@@ -410,8 +414,8 @@ def optimise(search: Search) -> list[list[int]] | None:
     2. nobody seated: one search for the best (rating, spacing), improving from the rating of
        a set already found (each improvement tightens the bounds), ties by preferences and
        order;
-    3. seated pilots: the best rating R*, then the fewest moves m* among sets of rating R*, then
-       among those moving m* the widest spacing, preferences and order.
+    3. seated pilots: the best rating R* and the fewest moves m* among sets of rating R* (one
+       run), then among those moving m* the widest spacing, preferences and order.
     """
     key, picks = search.run(FEASIBLE, CLEAN_H)
     if key is not None:
@@ -455,22 +459,19 @@ def optimise(search: Search) -> list[list[int]] | None:
         _k, best = search.run(BEST, need0, floor_rating, seed=fallback)
         return best or fallback
     # seated pilots: (floor, rating, FEWEST MOVES, spacing, preferences, order).
-    # 3. the best rating R* (spacing only has to keep the floor)
-    key, picks = search.run(MAX_R, need0, floor_rating, seed=fallback)
-    if key is None or search.aborted:
-        return picks or fallback
-    # 4. the fewest moves m* among sets of rating R* (each set found lowers the moves cap, which
-    # prunes on a lower bound of the moves), then, moving at most m* pilots (so exactly m*),
-    # the widest spacing, preferences and order among the ties. The cap must hold for every
-    # set a run returns, not only for the nodes it prunes: _leaf enforces it.
-    cap = search.move_cap
-    _k, fewer = search.run(MIN_MOVES, need0, key[0], seed=picks)
+    # 3.+4. the best rating R* (spacing only has to keep the floor) and the fewest moves m*
+    # among sets of rating R*, in one run (a node that cannot beat R* is pruned unless it may
+    # still move fewer pilots, on a lower bound of its moves)
+    key, picks = search.run(MAX_R_FEW_MOVES, need0, floor_rating, seed=fallback)
     fewest = search.best_moves
-    if fewest is None or fewer is None or search.aborted:
-        search.move_cap = cap
-        return picks
+    if key is None or picks is None or fewest is None or search.aborted:
+        return picks or fallback
+    # 5. moving at most m* pilots (so exactly m*): the widest spacing, then preferences and
+    # order among ties. The cap must hold for every set a run returns, not only for the nodes
+    # it prunes: _leaf enforces it.
+    cap = search.move_cap
     search.move_cap = fewest
-    _k, best = search.run(BEST, need0, key[0], seed=fewer)
+    _k, best = search.run(BEST, need0, key[0], seed=picks)
     search.move_cap = cap
     return best or picks
 
