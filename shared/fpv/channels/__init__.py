@@ -1,4 +1,8 @@
-"""5.8 GHz VTX channels: band tables, IMD rating and the channel allocator (pure domain code)."""
+"""5.8 GHz VTX channels: band tables, IMD rating and the channel allocator (pure domain code).
+
+The channel plan of a training and the channel freeze, which use the database, live in
+:mod:`fpv.channels.plan` (imported only by the code that needs them).
+"""
 
 from fpv.channels.allocator import (
     CLEAN_SPACING_MHZ,

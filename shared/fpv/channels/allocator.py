@@ -24,8 +24,9 @@ a *set* in ascending order and are matched to it afterwards). It relies on two m
 of the IMDTabler total: adding a frequency never lowers the penalty of an existing product (its
 nearest frequency can only get closer) and adds non-negative terms for the new products; and the
 minimum spacing can only shrink. Bounds: the exact penalty of every product already formed, the
-products each remaining candidate would form with the chosen set, a greedy packing test (can the
-remaining picks still be spaced as needed), and a sum of the cheapest remaining picks. A node
+products each remaining candidate would form with the chosen set, a sum of the cheapest remaining
+picks, greedy packing tests (can the remaining picks still be spaced as needed, class by class
+and all together), and a lower bound of the seated pilots that must move. A node
 budget guards against pathological inputs; if it is ever exhausted the result says
 ``optimal=False`` (it never happens for the product's sizes: 8 pilots over every analog channel
 take a few thousand nodes).
@@ -37,7 +38,9 @@ Where things are:
 * :mod:`fpv.channels.bounds` - the exact IMD gain of a pick and the pruning bounds;
 * :mod:`fpv.channels.matching` - Hall's condition, pilots matched to a chosen set;
 * :mod:`fpv.channels.heats` - splitting pilots into heats;
-* this module - one heat's solve, the reports, and the public functions.
+* this module - one heat's solve, the reports, and the public functions;
+* :mod:`fpv.channels.plan` - the use case on the database: a training's plan and the channel
+  freeze (not imported by ``fpv.channels``, which stays free of I/O).
 
 The rating is ET's IMDTabler v1.3 (:mod:`fpv.channels.imd`); band tables in
 :mod:`fpv.channels.bands`; ``bench/bench_channels.py`` compares every result with an

@@ -1,8 +1,9 @@
 """5.8 GHz FPV band tables: analog bands and digital systems (pure data, no I/O).
 
-Values are copied from the project's reference table (``bands.json`` next to DESIGN.md, which
-cites RotorHazard, Betaflight, HDZero firmware and FPVTrackside sources); the package never reads
-that file at run time.
+Values are copied from the project's reference table ``fpv/channels/bands.json`` (beside this
+module; it cites the RotorHazard, Betaflight, HDZero firmware and FPVTrackside sources of every
+band); the package never reads that file at run time, and ``tests/unit/test_channels_bands.py``
+keeps the two equal.
 
 One frequency can have several names (R7 = F8 = 5880 MHz). Labels are therefore always produced
 for a given piece of equipment: a pilot whose VTX has bands "F,R" sees 5880 as "F8", one with

@@ -1,6 +1,6 @@
 """A training's channel plan, and the channel freeze that makes the optimum what pilots fly on.
 
-Two phases (issue #13): at sign-up a pilot takes the best free channel at once and nobody else
+Two phases: at sign-up a pilot takes the best free channel at once and nobody else
 moves (:mod:`fpv.registrations.seating`). At the *freeze* - by default when the 24 h reminder
 goes out (the venue's ``channel_freeze_hours``), or when an organiser applies the plan - each
 heat is re-planned with the exact allocator: channels pilots picked by hand or admins locked

@@ -1,4 +1,4 @@
--- The channel plan (issue #13): at sign-up a pilot takes the best free channel at once; at the
+-- The channel plan: at sign-up a pilot takes the best free channel at once; at the
 -- channel freeze the platform re-plans each heat with the exact allocator, keeping the channels
 -- pilots picked by hand or admins locked, and moving as few pilots as possible.
 
