@@ -229,3 +229,22 @@ def test_cli_plan_shows_current_optimal_moves_and_gain_and_apply_freezes(app_env
 
     assert main(["channels", "plan", "999999"]) == 2
     assert "training 999999 not found" in capsys.readouterr().err
+
+
+def test_a_started_or_cancelled_training_is_not_frozen(db, bus):
+    now = datetime.now(UTC)
+    started = make_training(db, starts_in=timedelta(hours=1), now=now)
+    make_pilot(db, 9400, equipment="R")
+    sign_up(db, bus, training_id=started, telegram_id=9400, now=now)
+    assert not freeze_training(db, started, now + timedelta(hours=2)).frozen
+    cancelled = make_training(db, now=now)
+    with db.transaction() as tx:
+        tx.execute("UPDATE trainings SET status = 'cancelled' WHERE id = :id", id=cancelled)
+    assert not freeze_training(db, cancelled, now).frozen
+    with db.transaction() as tx:
+        frozen = tx.all(
+            "SELECT id FROM trainings WHERE channels_frozen_at IS NOT NULL AND id IN (:a, :b)",
+            a=started,
+            b=cancelled,
+        )
+    assert frozen == []

@@ -357,7 +357,10 @@ def cmd_plan(args: argparse.Namespace) -> int:
             if not done.frozen:
                 the_plan = planning.plan(db, args.training_id)
                 print(format_plan(the_plan))
-                print("nothing changed: the channels are frozen already (or it is cancelled)")
+                print(
+                    "nothing changed: the channels are frozen already "
+                    "(or the training is cancelled or has started)"
+                )
                 return 0
             assert done.plan is not None
             print(format_plan(done.plan))

@@ -207,12 +207,16 @@ def freeze_training(
     db: Database, training_id: int, now: datetime, *, actor: Actor = SYSTEM
 ) -> FreezeResult:
     """Re-plan every heat (pinned channels stay, fewest moves), tell each moved pilot once,
-    record the freeze. Idempotent: a frozen training is left as it is."""
+    record the freeze. Idempotent: a frozen, cancelled or started training is left as it is."""
     with db.transaction() as tx:
         training = dal.training(tx, training_id, for_update=True)
         if training is None:
             raise TrainingNotFound(f"training {training_id} not found")
-        if training["channels_frozen_at"] is not None or training["status"] != "scheduled":
+        if (
+            training["channels_frozen_at"] is not None
+            or training["status"] != "scheduled"
+            or training["starts_at"] <= now
+        ):
             return FreezeResult(training_id, False, None)
         the_plan = _plan(tx, training)
         dal.move_seats(tx, [(m.registration_id, m.to_mhz, m.to_label) for m in the_plan.moves])
