@@ -16,7 +16,7 @@ from fpv.ports.events import InProcessEventBus
 from fpv.registrations import change_channel, sign_up
 from tests.support.factories import make_pilot, make_training
 
-# mixed equipment whose greedy sign-ups end 17 MHz apart, where the best plan keeps 35+ MHz
+# mixed equipment whose greedy sign-ups end 8.5 MHz apart (edge-aware); the best plan keeps 24
 MIXED = ["dji-v1-25", "dji-v1-25", "dji-v1-25", "walksnail-50", "hdzero", "hdzero", "dji-o3", "E"]
 LO, HI = 5650, 5925
 

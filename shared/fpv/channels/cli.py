@@ -388,14 +388,14 @@ def format_plan(the_plan: Any) -> str:
             f"{_mhz(heat.current_spacing)}; optimal IMD rating {heat.rating}, min spacing "
             f"{_mhz(heat.spacing)}"
         )
-        lines.append(f"  {'pilot':<20} {'equipment':<12} {'current':<22} optimal")
+        lines.append(f"  {'pilot':<20} {'equipment':<14} {'current':<32} optimal")
         for r in heat.seats:
             cur = f"{r['channel_label']} ({r['channel_mhz']} MHz)" if r["channel_mhz"] else "-"
             mhz, label = heat.assignments.get(r["id"], (None, None))
             new = f"{label} ({mhz} MHz)" if mhz else "-"
             pin = " pinned" if r["id"] in heat.pinned else ""
             name = r["nickname"] or f"#{r['id']}"
-            lines.append(f"  {name:<20} {r['equipment']:<12} {cur:<22} {new}{pin}")
+            lines.append(f"  {name:<20} {r['equipment']:<14} {cur:<32} {new}{pin}")
         for m in heat.moves:
             name = m.nickname or f"#{m.registration_id}"
             lines.append(f"  move {name}: {m.from_label or '-'} -> {m.to_label} ({m.to_mhz} MHz)")
