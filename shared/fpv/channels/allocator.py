@@ -82,7 +82,7 @@ from fpv.channels.model import (
     min_effective_spacing,
     validate,
 )
-from fpv.channels.search import BEST, Class, Search, optimise
+from fpv.channels.search import BEST, LEX, Class, Search, optimise
 
 __all__ = [
     "CLEAN_SPACING_MHZ",
@@ -173,7 +173,7 @@ def _solve_group(
 
     def leaf_key(picks: list[list[int]]):
         # the moves cap (max_moves, or the tighter cap of a ties run) is checked by the search
-        if search.mode != BEST or not search.has_secondary:
+        if search.mode not in (BEST, LEX) or not search.has_secondary:
             return ()
         moves, prefs, out = assign(picks)
         return (moves, -prefs, tuple(out[i] for i in order))

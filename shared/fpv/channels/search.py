@@ -48,7 +48,7 @@ class Class:
     k: int  # how many pilots of this class
 
 
-FEASIBLE, BEST, MAX_R_FEW_MOVES = 0, 2, 3
+FEASIBLE, BEST, LEX = 0, 1, 2
 
 
 class Search:
@@ -118,8 +118,8 @@ class Search:
 
         FEASIBLE: the first set with spacing >= need0.  BEST: the best (rating, spacing) with
         rating >= r_lo and spacing >= need0, every tie compared by the leaf key.
-        MAX_R_FEW_MOVES: the best rating >= r_lo with spacing >= need0 and, among those, the
-        fewest moves (``best_moves``).
+        LEX: the best (rating, -moves, spacing) with rating >= r_lo and spacing >= need0, every
+        tie compared by the leaf key (seated pilots).
         ``seed``: a complete set already known, taken as the first incumbent (tighter bounds
         from the start).
         """
@@ -129,11 +129,12 @@ class Search:
         self.best_sec = None
         self.best_picks: list[list[int]] | None = None
         self.best_moves: int | None = None
+        self.best_k3: tuple[int, int, int] | None = None
         self.stop = False
         t_lo = INF if r_lo is None else max_total_for_rating(r_lo, self.n)
         self.use_T = mode != FEASIBLE and t_lo < INF
         # viable(t, s) = (t <= Tm1 and s >= need0) or (t <= Tm0 and s >= s_tie)
-        if mode in (BEST, MAX_R_FEW_MOVES):
+        if mode in (BEST, LEX):
             self.Tm1, self.Tm0, self.s_tie = t_lo, -1, INF
         else:
             self.Tm1, self.Tm0, self.s_tie = INF, -1, INF
@@ -207,13 +208,12 @@ class Search:
     def _check(self, lists, ci: int, T: int, smin: int) -> bool:
         """Bounds for the node whose remaining classes are classes[ci:] with `lists`."""
         classes = self.classes
-        tie_moves = self.best_sec[0] if self.mode == BEST and self.best_sec else None
-        if self.any_seated and (self.move_cap is not None or tie_moves is not None):
-            lb_moves = self._moves_lb(lists, ci)
-            if self.move_cap is not None and lb_moves > self.move_cap:
-                return False
-            if tie_moves is not None and lb_moves > tie_moves:
-                return False
+        if (
+            self.any_seated
+            and self.move_cap is not None
+            and self._moves_lb(lists, ci) > self.move_cap
+        ):
+            return False
         lb = T
         if self.use_T:
             for off, (_f, H, _cs) in enumerate(lists):
@@ -228,10 +228,13 @@ class Search:
             need = self.need0
         elif lb <= self.Tm0 and smin >= self.s_tie:
             need = self.s_tie
-            # only the same rating moving fewer pilots can still win here
-            if self.mode == MAX_R_FEW_MOVES and self.any_seated:
-                assert self.best_moves is not None
-                if self._moves_lb(lists, ci) >= self.best_moves:
+            # LEX: the same rating can still win only with fewer moves, or as many moves and
+            # as wide a spacing (the spacing only shrinks further down)
+            if self.mode == LEX:
+                lb_moves = self._moves_lb(lists, ci) if self.any_seated else 0
+                if lb_moves > self.best_moves or (
+                    lb_moves == self.best_moves and smin < self.best_k3[2]
+                ):
                     return False
         else:
             return False
@@ -278,15 +281,20 @@ class Search:
             self.best_key, self.best_sec, self.best_picks = key, sec, picks
             self.stop = True
             return
-        if self.mode == MAX_R_FEW_MOVES:
+        if self.mode == LEX:
             moves = self.moves_of(picks)
-            better = self.best_key is None or key[0] > self.best_key[0]
-            assert self.best_moves is not None or better
-            if better or (key[0] == self.best_key[0] and moves < self.best_moves):
-                self.best_key, self.best_picks, self.best_moves = key, picks, moves
-                # from now on: a better rating, or the same one moving fewer pilots
+            k3 = (key[0], -moves, smin)
+            if (
+                self.best_key is None
+                or k3 > self.best_k3
+                or (k3 == self.best_k3 and sec < self.best_sec)
+            ):
+                self.best_key, self.best_sec, self.best_picks = key, sec, picks
+                self.best_moves, self.best_k3 = moves, k3
+                # from now on: a better rating, or the same one with fewer moves, or the same
+                # moves with as wide a spacing (ties compared by the leaf key)
                 self.Tm1 = max_total_for_rating(key[0] + 1, self.n)
-                self.Tm0 = max_total_for_rating(key[0], self.n) if moves else -1
+                self.Tm0 = max_total_for_rating(key[0], self.n)
                 self.s_tie = self.need0
             return
         if self.best_key is None or key > self.best_key:
@@ -414,8 +422,8 @@ def optimise(search: Search) -> list[list[int]] | None:
     2. nobody seated: one search for the best (rating, spacing), improving from the rating of
        a set already found (each improvement tightens the bounds), ties by preferences and
        order;
-    3. seated pilots: the best rating R* and the fewest moves m* among sets of rating R* (one
-       run), then among those moving m* the widest spacing, preferences and order.
+    3. seated pilots: one search for the best (rating, fewest moves, spacing), ties by
+       preferences and order.
     """
     key, picks = search.run(FEASIBLE, CLEAN_H)
     if key is not None:
@@ -458,22 +466,13 @@ def optimise(search: Search) -> list[list[int]] | None:
         # the first tie found is kept, and the search meets the sets in ascending order.
         _k, best = search.run(BEST, need0, floor_rating, seed=fallback)
         return best or fallback
-    # seated pilots: (floor, rating, FEWEST MOVES, spacing, preferences, order).
-    # 3.+4. the best rating R* (spacing only has to keep the floor) and the fewest moves m*
-    # among sets of rating R*, in one run (a node that cannot beat R* is pruned unless it may
-    # still move fewer pilots, on a lower bound of its moves)
-    key, picks = search.run(MAX_R_FEW_MOVES, need0, floor_rating, seed=fallback)
-    fewest = search.best_moves
-    if key is None or picks is None or fewest is None or search.aborted:
-        return picks or fallback
-    # 5. moving at most m* pilots (so exactly m*): the widest spacing, then preferences and
-    # order among ties. The cap must hold for every set a run returns, not only for the nodes
-    # it prunes: _leaf enforces it.
-    cap = search.move_cap
-    search.move_cap = fewest
-    _k, best = search.run(BEST, need0, key[0], seed=picks)
-    search.move_cap = cap
-    return best or picks
+    # seated pilots: (floor, rating, FEWEST MOVES, spacing, preferences, order) in one run:
+    # a node that cannot beat the incumbent's rating survives only if a lower bound of its
+    # moves says it may still move fewer pilots, or as many with as wide a spacing. The moves
+    # cap (max_moves) must hold for every set a run returns, not only for the nodes it
+    # prunes: _leaf enforces it.
+    _k, best = search.run(LEX, need0, floor_rating, seed=fallback)
+    return best or fallback
 
 
 def rating_of_picks(picks: list[list[int]], fixed: list[tuple[int, int]]) -> int:
