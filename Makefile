@@ -16,7 +16,7 @@ PYTEST_ARGS ?=
 FRONTEND := frontend/site
 NPM_STAMP := $(FRONTEND)/node_modules/.installed
 
-.PHONY: run test lint bench build deploy venv sam clean layer-requirements site-assets
+.PHONY: run test lint bench build deploy venv sam clean layer-requirements site-assets rds-ca
 
 venv: $(STAMP)
 
@@ -61,7 +61,16 @@ layer-requirements: $(STAMP)
 build: $(STAMP) $(SAM)
 	PATH="$(CURDIR)/$(BIN):$$PATH" SAM_CLI_TELEMETRY=0 $(SAM) build
 
-deploy: build
+# Amazon RDS's global CA bundle, shipped in the FpvLayer so `DATABASE_SSLROOTCERT=rds` verifies the
+# database's certificate; fetched at deploy time, never committed.
+RDS_CA_URL := https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem
+RDS_CA := shared/fpv/certs/rds-global-bundle.pem
+rds-ca:
+	@mkdir -p $(dir $(RDS_CA))
+	curl -fsSL --retry 3 -o $(RDS_CA).tmp $(RDS_CA_URL)
+	@grep -q 'BEGIN CERTIFICATE' $(RDS_CA).tmp && mv $(RDS_CA).tmp $(RDS_CA)
+
+deploy: rds-ca build
 	SAM_CLI_TELEMETRY=0 $(SAM) deploy --config-env $(ENV)
 
 clean:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from fpv import runtime
-from fpv.db import DatabaseUnavailable
+from fpv.db import DatabaseUnavailable, TlsConfigurationError
 from fpv.local.template import TemplateError
 
 Command = Callable[[argparse.Namespace], int | None]
@@ -87,7 +87,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         return int(args.func(args) or 0)
-    except (TemplateError, DatabaseUnavailable, runtime.ConfigurationError) as exc:
+    except (
+        TemplateError,
+        DatabaseUnavailable,
+        TlsConfigurationError,
+        runtime.ConfigurationError,
+    ) as exc:
         print(f"fpv: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -14,11 +14,20 @@ themselves (the webhook's update claim).
 Session state (prepared statements, synchronous_commit) would pin connections behind an RDS
 Proxy; the template uses none (one connection per warm container, reused).
 SQL itself lives in the data-access modules (`fpv.dal`), which receive a `Tx`.
+
+TLS: a URL without `sslmode` connects with `verify-full` (certificate chain and host name
+checked) unless it points at this machine (a Unix socket, as the embedded server gives, or a
+loopback address): traffic to any other host is never plain unless the URL says
+`sslmode=disable` (or `allow`/`prefer`). The CA bundle is `sslrootcert` from the URL, else the
+one passed in (the `DATABASE_SSLROOTCERT` setting): a PEM file path, PEM text, `rds` (Amazon
+RDS's global bundle, fetched into the layer by `make deploy`, never committed) or `system`
+(the operating system's store, the default).
 """
 
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import ssl
 import threading
 import weakref
@@ -26,6 +35,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -37,6 +47,26 @@ Row = dict[str, Any]
 
 class DatabaseUnavailable(RuntimeError):
     """The database cannot be reached: a transient condition (callers answer 5xx / retry)."""
+
+
+class TlsConfigurationError(ValueError):
+    """The URL or settings ask for TLS in a way that cannot work (unknown sslmode, missing CA)."""
+
+
+SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+# Amazon RDS's global CA bundle: fetched by `make rds-ca` (part of `make deploy`) into the
+# package, so the FpvLayer carries it; never committed.
+RDS_CA_BUNDLE = Path(__file__).resolve().parent / "certs" / "rds-global-bundle.pem"
+
+
+def is_local_host(host: str | None) -> bool:
+    """True for this machine: no host (Unix socket), `localhost` or a loopback address."""
+    if not host or host.startswith("/") or host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class IntegrityViolation(RuntimeError):
@@ -57,11 +87,14 @@ class ConnectionParams:
     database: str
     unix_sock: str | None
     sslmode: str
+    # CA bundle for verify-ca/verify-full: path, PEM text, "rds" or "system"
+    sslrootcert: str = "system"
     # Server settings from libpq's `options=-c name=value ...` (e.g. search_path)
     server_settings: tuple[tuple[str, str], ...] = ()
 
     @classmethod
-    def from_url(cls, url: str) -> ConnectionParams:
+    def from_url(cls, url: str, *, sslrootcert: str | None = None) -> ConnectionParams:
+        """Parse a libpq-style URL. `sslrootcert` is the CA bundle used when the URL names none."""
         parts = urlsplit(url)
         if parts.scheme not in ("postgresql", "postgres"):
             raise ValueError("DATABASE_URL must start with postgresql://")
@@ -71,32 +104,65 @@ class ConnectionParams:
         socket_dir = query.get("host") if query.get("host", "").startswith("/") else None
         if host and host.startswith("/"):
             socket_dir, host = host, None
+        tcp_host = None if socket_dir else (host or "127.0.0.1")
+        sslmode = query.get("sslmode") or ("disable" if is_local_host(tcp_host) else "verify-full")
+        if sslmode not in SSLMODES:
+            raise TlsConfigurationError(
+                f"DATABASE_URL sslmode={sslmode!r} is not one of {', '.join(SSLMODES)}"
+            )
         return cls(
             user=unquote(parts.username or "postgres"),
             password=unquote(parts.password) if parts.password else None,
-            host=None if socket_dir else (host or "127.0.0.1"),
+            host=tcp_host,
             port=port,
             database=unquote(parts.path.lstrip("/")) or "postgres",
             unix_sock=f"{socket_dir}/.s.PGSQL.{port}" if socket_dir else None,
-            sslmode=query.get("sslmode", "disable"),
+            sslmode=sslmode,
+            sslrootcert=query.get("sslrootcert") or sslrootcert or "system",
             server_settings=_parse_options(query.get("options", "")),
         )
 
     def ssl_context(self) -> ssl.SSLContext | None:
         if self.sslmode in ("disable", "allow", "prefer") or self.unix_sock:
             return None
-        context = ssl.create_default_context()
         if self.sslmode == "require":  # encrypted, server not verified (libpq semantics)
+            context = ssl.create_default_context()
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
-        elif self.sslmode == "verify-ca":
+            return context
+        context = _verifying_context(self.sslrootcert)
+        if self.sslmode == "verify-ca":
             context.check_hostname = False
         return context
+
+    def driver_ssl(self) -> ssl.SSLContext | bool | None:
+        """pg8000's `ssl_context`: False = plain, None = TLS if the server offers it, unchecked
+        (libpq's allow/prefer), a context = TLS required."""
+        context = self.ssl_context()
+        if context is not None:
+            return context
+        return None if self.sslmode in ("allow", "prefer") and not self.unix_sock else False
 
     def describe(self) -> str:
         """Where we connect, without the password: safe for logs and error messages."""
         where = self.unix_sock or f"{self.host}:{self.port}"
         return f"{self.user}@{where}/{self.database}"
+
+
+def _verifying_context(sslrootcert: str) -> ssl.SSLContext:
+    """A context that checks the server's chain against `sslrootcert` (and its name)."""
+    if sslrootcert == "system":
+        return ssl.create_default_context()
+    if sslrootcert.lstrip().startswith("-----BEGIN"):
+        return ssl.create_default_context(cadata=sslrootcert)
+    path = RDS_CA_BUNDLE if sslrootcert == "rds" else Path(sslrootcert)
+    if not path.is_file():
+        hint = " (`make rds-ca` fetches it; `make deploy` does so)" if sslrootcert == "rds" else ""
+        raise TlsConfigurationError(f"database CA bundle {path} not found{hint}")
+    try:
+        return ssl.create_default_context(cafile=str(path))
+    except ssl.SSLError as exc:
+        raise TlsConfigurationError(f"database CA bundle {path} is not PEM: {exc}") from exc
 
 
 def _parse_options(options: str) -> tuple[tuple[str, str], ...]:
@@ -258,9 +324,17 @@ ISOLATION = {
 class Database:
     """Connection factory + unit of work. Cheap to create; the connection opens on first use."""
 
-    def __init__(self, url: str, *, connect_timeout: float = 5.0, application: str = "fpv") -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        connect_timeout: float = 5.0,
+        application: str = "fpv",
+        sslrootcert: str | None = None,
+    ) -> None:
         self.url = url  # carries the password: never log it (describe() is the safe form)
-        self.params = ConnectionParams.from_url(url)
+        self.sslrootcert = sslrootcert  # the CA bundle, for another Database on the same server
+        self.params = ConnectionParams.from_url(url, sslrootcert=sslrootcert)
         self._timeout = connect_timeout
         self._application = application
         self._local = threading.local()
@@ -280,11 +354,17 @@ class Database:
                 port=p.port,
                 database=p.database,
                 unix_sock=p.unix_sock,
-                ssl_context=p.ssl_context(),
+                ssl_context=p.driver_ssl(),
                 timeout=self._timeout,
                 application_name=self._application,
                 startup_params=dict(p.server_settings) or None,
             )
+        except ssl.SSLCertVerificationError as exc:
+            raise DatabaseUnavailable(
+                f"TLS to the database at {p.describe()} failed ({p.sslmode}, CA"
+                f" {p.sslrootcert if len(p.sslrootcert) < 200 else 'PEM'}):"
+                f" certificate verify failed: {exc.verify_message or exc.reason}"
+            ) from exc
         except (InterfaceError, OSError) as exc:
             reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
             raise DatabaseUnavailable(
@@ -406,10 +486,11 @@ _databases: dict[str, Database] = {}
 _lock = threading.Lock()
 
 
-def database_for(url: str) -> Database:
+def database_for(url: str, sslrootcert: str | None = None) -> Database:
     """The process-wide Database for a URL: warm Lambda invocations reuse its connection."""
     with _lock:
-        db = _databases.get(url)
+        key = f"{url}\n{sslrootcert or ''}"
+        db = _databases.get(key)
         if db is None:
-            db = _databases[url] = Database(url)
+            db = _databases[key] = Database(url, sslrootcert=sslrootcert)
         return db

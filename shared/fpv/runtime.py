@@ -17,7 +17,7 @@ def database(settings: Settings | None = None) -> Database:
     url = settings.database_url_value()
     if not url:
         raise ConfigurationError("DATABASE_URL is not set")
-    return database_for(url)
+    return database_for(url, settings.database_sslrootcert)
 
 
 _bus: EventBus | None = None

@@ -16,7 +16,14 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
 
     database_url: SecretStr | None = Field(
-        default=None, description="postgresql://user:pass@host:port/db[?sslmode=require]"
+        default=None,
+        description="postgresql://user:pass@host:port/db; TLS verify-full unless local or"
+        " the URL says sslmode=disable",
+    )
+    database_sslrootcert: str | None = Field(
+        default=None,
+        description="CA bundle for the database's certificate: a PEM path, PEM text, 'rds'"
+        " (Amazon RDS global bundle shipped in the layer) or 'system' (default)",
     )
     telegram_bot_token: SecretStr | None = None
     telegram_webhook_secret: SecretStr | None = None

@@ -29,6 +29,7 @@ def admin_connection(url: str) -> pg8000.native.Connection:
         port=p.port,
         database=p.database,
         unix_sock=p.unix_sock,
+        ssl_context=p.driver_ssl(),
     )
 
 
