@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     telegram_api_base_url: str = "https://api.telegram.org"
     telegram_bot_username: str = "fpv_training_bot"
     ops_chat_id: int | None = None
+    ops_timezone: str = Field(
+        default="Europe/Moscow", description="the club's zone for times in ops alarm messages"
+    )
     payment_provider_token: SecretStr | None = None
     # Payments (fpv.payments): the provider behind Telegram Payments and its own API (refunds,
     # re-fetching notifications); Stripe webhooks are trusted only with a valid signature.

@@ -1,0 +1,1 @@
+"""Operations: CloudWatch alarm transitions turned into messages for the operators' chat."""
