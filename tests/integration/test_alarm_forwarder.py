@@ -190,3 +190,30 @@ def test_without_ops_chat_the_function_says_so(fake, forwarder, monkeypatch):
     with pytest.raises(Exception, match="OPS_CHAT_ID"):
         forwarder(sample("sns-cloudwatch-alarm.json"))
     assert fake.calls_to("sendMessage") == []
+
+
+def test_fpv_invoke_delivers_one_message_to_the_ops_chat(fake, capsys):
+    from fpv.cli import main
+
+    code = main(["invoke", "AlarmForwarder", "--event", str(EVENTS / "sns-cloudwatch-alarm.json")])
+    assert code == 0
+    [text] = sent(fake)
+    assert "fpv-dev-TelegramWebhookFunction-Errors" in text
+    assert json.loads(capsys.readouterr().out) == {
+        "records": 1,
+        "messages": 1,
+        "sent": 1,
+        "waited_s": 0.0,
+        "failed_records": 0,
+    }
+
+
+def test_fpv_invoke_names_the_known_functions_and_reports_handler_errors(fake, capsys):
+    from fpv.cli import main
+
+    assert main(["invoke", "NoSuch", "--event", str(EVENTS / "health-get.json")]) == 2
+    assert "AlarmForwarder" in capsys.readouterr().err
+    fake.fail("sendMessage", error_code=400, description="Bad Request: chat not found")
+    event = str(EVENTS / "sns-cloudwatch-alarm.json")
+    assert main(["invoke", "alarm_forwarder", "-e", event]) == 1
+    assert json.loads(capsys.readouterr().out)["errorType"] == "AlarmNotDelivered"
