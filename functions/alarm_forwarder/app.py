@@ -7,14 +7,15 @@ with an SNS event directly (`fpv invoke`, or a direct subscription) a failed del
 invocation.
 """
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from fpv.observability import handler_logger
 from fpv.ops.forwarder import forward_from_settings
 from fpv.settings import get_settings
 
-logger = Logger(service="alarm_forwarder")
+logger = handler_logger("alarm_forwarder")
 metrics = Metrics(namespace="FPV", service="alarm_forwarder")
 
 

@@ -2,14 +2,15 @@
 metric BackupSucceeded (an alarm fires when it is missing). Every 10 minutes, with
 {"action": "ledger"}: mirror the deletion ledger next to the backups."""
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from fpv.jobs.backup_job import backup_from_settings, mirror_ledger_from_settings
+from fpv.observability import handler_logger
 from fpv.settings import get_settings
 
-logger = Logger(service="backup")
+logger = handler_logger("backup")
 metrics = Metrics(namespace="FPV", service="backup")
 
 

@@ -4,7 +4,7 @@ yet are retried here; nothing lost)."""
 
 import base64
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
@@ -12,12 +12,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from fpv import runtime
 from fpv.db import DatabaseUnavailable
+from fpv.observability import handler_logger
 from fpv.payments.callbacks import handle_callback
 from fpv.payments.refunds import retry_pending_refunds
 from fpv.payments.wiring import from_settings
 from fpv.settings import get_settings
 
-logger = Logger(service="payments")
+logger = handler_logger("payments")
 metrics = Metrics(namespace="FPV", service="payments")
 app = APIGatewayHttpResolver()
 

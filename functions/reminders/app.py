@@ -1,14 +1,15 @@
 """Every few minutes (EventBridge Scheduler): expire unpaid holds, purge idempotency records,
 send the reminders that are due (24 h and 1 h before each training)."""
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from fpv.jobs.reminders_job import JobFailed, JobReport, run_from_settings
+from fpv.observability import handler_logger
 from fpv.settings import get_settings
 
-logger = Logger(service="reminders")
+logger = handler_logger("reminders")
 metrics = Metrics(namespace="FPV", service="reminders")
 
 # Stop taking new work this long before the Lambda timeout; the next run resumes.

@@ -5,19 +5,20 @@ Bursts coalesce in `fpv.site.build.publish_site` (one publisher at a time; a pub
 snapshot is already published does nothing), so every event may simply ask for a publication.
 """
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from fpv import runtime
+from fpv.observability import handler_logger
 from fpv.settings import get_settings
 from fpv.site.build import publish_site
 from fpv.site.model import SiteConfig
 from fpv.site.targets import site_target
 from fpv.site.trigger import BadTrigger, parse_trigger
 
-logger = Logger(service="site_publisher")
+logger = handler_logger("site_publisher")
 metrics = Metrics(namespace="FPV", service="site_publisher")
 
 
@@ -33,13 +34,19 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
         return {"status": "ignored", "reason": str(exc)}
     settings = get_settings()
     storage, cdn = site_target(settings)
-    report = publish_site(
-        runtime.database(settings),
-        storage,
-        cdn=cdn,
-        config=SiteConfig.from_settings(settings),
-        force=trigger.force,
-    )
+    try:
+        report = publish_site(
+            runtime.database(settings),
+            storage,
+            cdn=cdn,
+            config=SiteConfig.from_settings(settings),
+            force=trigger.force,
+        )
+    except Exception:
+        # behind the SitePublishFailing alarm; the invocation still fails (retries, then DLQ)
+        metrics.add_metric(name="SitePublishFailed", unit=MetricUnit.Count, value=1)
+        logger.exception("site publication failed", extra={"trigger": trigger.reason})
+        raise
     metrics.add_metric(
         name="SiteObjectsUploaded", unit=MetricUnit.Count, value=len(report.uploaded)
     )

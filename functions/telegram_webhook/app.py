@@ -6,14 +6,15 @@ invocation of a container and reused while it stays warm.
 
 import base64
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from fpv.bot.webhook import WebhookService, service_from_settings
+from fpv.observability import handler_logger
 
-logger = Logger(service="telegram_webhook")
+logger = handler_logger("telegram_webhook")
 metrics = Metrics(namespace="FPV", service="telegram_webhook")
 _service: WebhookService | None = None
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from fpv.dal.health import schema_version
@@ -30,3 +32,23 @@ def check_health(db: Database) -> HealthReport:
     except DatabaseUnavailable:
         return HealthReport("down", None, latest_version())
     return HealthReport("up", version, latest_version())
+
+
+@dataclass(frozen=True)
+class DatabaseProbe:
+    """One scheduled probe: could a read-only transaction run, and how long did it take (ms,
+    connecting included when the connection had to be opened)."""
+
+    reachable: bool
+    milliseconds: float
+    error: str | None = None
+
+
+def probe_database(db: Database, clock: Callable[[], float] = time.perf_counter) -> DatabaseProbe:
+    started = clock()
+    try:
+        with db.transaction(readonly=True) as tx:
+            tx.value("SELECT 1")
+    except DatabaseUnavailable as exc:
+        return DatabaseProbe(False, round((clock() - started) * 1000, 1), str(exc))
+    return DatabaseProbe(True, round((clock() - started) * 1000, 1))

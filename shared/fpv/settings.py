@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -76,6 +76,15 @@ class Settings(BaseSettings):
     )
     hold_minutes: int = Field(default=15, ge=1, le=24 * 60)
     default_language: str = "ru"
+    log_level: str = Field(
+        default="INFO",
+        pattern="^(?i:debug|info|warning|error|critical)$",
+        validation_alias=AliasChoices("log_level", "powertools_log_level"),
+        description="level of the handlers' and the fpv.* loggers (template: LogLevel)",
+    )
+    aws_lambda_function_name: str | None = Field(
+        default=None, description="set by Lambda itself: the code runs in AWS"
+    )
     secrets_arn: str | None = Field(
         default=None, description="AWS: Secrets Manager secret (JSON) with the secret settings"
     )

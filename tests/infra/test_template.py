@@ -125,3 +125,194 @@ def test_no_secret_values_in_the_template():
         "OPENAI_API_KEY:",
     ):
         assert name not in text, f"{name} must come from Secrets Manager (SECRETS_ARN)"
+
+
+# ---- operations (issue 14): what the parsed template promises -----------------------------
+
+
+def _resources(kind: str) -> dict[str, dict]:
+    return {k: v for k, v in _doc()["Resources"].items() if v["Type"] == kind}
+
+
+def _getatt(value: dict) -> tuple[str, str]:
+    """(resource, attribute) of a GetAtt in either form ("X.Arn" or [X, Arn])."""
+    target = value["Fn::GetAtt"]
+    return tuple(target.split(".", 1)) if isinstance(target, str) else tuple(target)
+
+
+def _alarms() -> dict[str, dict]:
+    return _resources("AWS::CloudWatch::Alarm")
+
+
+def _notifies_topic(alarm: dict) -> bool:
+    props = alarm["Properties"]
+    topic = {"Ref": "OpsAlarmTopic"}
+    return topic in (props.get("AlarmActions") or []) and topic in (props.get("OKActions") or [])
+
+
+def _lambda_alarm(function: str, metric: str) -> list[str]:
+    return [
+        name
+        for name, alarm in _alarms().items()
+        if alarm["Properties"].get("Namespace") == "AWS/Lambda"
+        and alarm["Properties"].get("MetricName") == metric
+        and {"Name": "FunctionName", "Value": {"Ref": function}}
+        in (alarm["Properties"].get("Dimensions") or [])
+    ]
+
+
+def test_every_alarm_notifies_the_ops_topic_on_alarm_and_ok():
+    alarms = {**_alarms(), **_resources("AWS::CloudWatch::CompositeAlarm")}
+    assert len(alarms) > 20
+    silent = [name for name, alarm in alarms.items() if not _notifies_topic(alarm)]
+    assert not silent, f"alarms that reach nobody: {silent}"
+
+
+def test_every_function_has_errors_and_throttles_alarms():
+    for name in _resources("AWS::Serverless::Function"):
+        assert _lambda_alarm(name, "Errors"), f"{name}: no errors alarm"
+        assert _lambda_alarm(name, "Throttles"), f"{name}: no throttles alarm"
+
+
+def test_every_dead_letter_queue_has_an_alarm():
+    resources = _doc()["Resources"]
+    dlqs = {
+        _getatt(props["RedrivePolicy"]["deadLetterTargetArn"])[0]
+        for r in resources.values()
+        if r["Type"] == "AWS::SQS::Queue" and "RedrivePolicy" in (props := r["Properties"])
+    }
+    for r in _resources("AWS::Serverless::Function").values():
+        on_failure = (
+            ((r["Properties"].get("EventInvokeConfig") or {}).get("DestinationConfig") or {})
+            .get("OnFailure", {})
+            .get("Destination")
+        )
+        if on_failure:
+            dlqs.add(_getatt(on_failure)[0])
+    assert dlqs == {"SitePublisherDeadLetterQueue", "AlarmForwarderDeadLetterQueue"}
+    for dlq in dlqs:
+        watching = [
+            a
+            for a in _alarms().values()
+            if a["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"
+            and _getatt(a["Properties"]["Dimensions"][0]["Value"]) == (dlq, "QueueName")
+            and a["Properties"]["Threshold"] == 1
+        ]
+        assert watching, f"{dlq}: no alarm when it is not empty"
+
+
+def test_the_platform_alarms_exist():
+    metrics = {
+        (a["Properties"].get("Namespace"), a["Properties"]["MetricName"])
+        for a in _alarms().values()
+    }
+    for wanted in [
+        ("AWS/ApiGateway", "5xx"),
+        ("FPV", "BotHandlerError"),
+        ("FPV", "ScheduledJobFailed"),
+        ("FPV", "PaymentFailed"),
+        ("FPV", "RefundFailed"),
+        ("FPV", "BackupSucceeded"),
+        ("FPV", "RemindersSkippedLate"),
+        ("FPV", "SitePublishFailed"),
+        ("FPV", "DatabaseProbeSucceeded"),
+        ("FPV", "DatabaseLatency"),
+    ]:
+        assert wanted in metrics, wanted
+    api = next(a for a in _alarms().values() if a["Properties"]["MetricName"] == "5xx")
+    assert api["Properties"]["Dimensions"] == [{"Name": "ApiId", "Value": {"Ref": "HttpApi"}}]
+    backup = next(
+        a for a in _alarms().values() if a["Properties"]["MetricName"] == "BackupSucceeded"
+    )
+    assert backup["Properties"]["Period"] * backup["Properties"]["EvaluationPeriods"] == 26 * 3600
+    assert backup["Properties"]["TreatMissingData"] == "breaching"
+
+
+def test_the_database_probe_is_scheduled_with_the_sample_input():
+    import json
+
+    health = _doc()["Resources"]["HealthFunction"]["Properties"]["Events"]["DatabaseProbe"]
+    assert health["Type"] == "ScheduleV2"
+    assert json.loads(health["Properties"]["Input"]) == json.loads(
+        (ROOT / "events" / "scheduler-database-probe.json").read_text()
+    )
+
+
+def test_every_function_logs_into_its_own_group_with_retention():
+    resources = _doc()["Resources"]
+    groups = _resources("AWS::Logs::LogGroup")
+    for name, group in groups.items():
+        assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}, name
+    for name, fn in _resources("AWS::Serverless::Function").items():
+        ref = (fn["Properties"].get("LoggingConfig") or {}).get("LogGroup")
+        assert ref and ref["Ref"] in groups, f"{name}: no log group of its own"
+    assert _doc()["Parameters"]["LogRetentionDays"]["Default"] == 30
+    assert "Tracing" not in _doc()["Globals"]["Function"], "no Tracer in the code: no X-Ray"
+    assert resources
+
+
+def _statements(policy) -> list[dict]:
+    if isinstance(policy, dict) and "Fn::If" in policy:
+        return [s for branch in policy["Fn::If"][1:] for s in _statements(branch)]
+    if isinstance(policy, dict) and "Statement" in policy:
+        return policy["Statement"]
+    return []
+
+
+def test_no_function_may_do_anything_on_everything():
+    for name, fn in _resources("AWS::Serverless::Function").items():
+        for policy in fn["Properties"].get("Policies") or []:
+            assert not isinstance(policy, str) or policy not in (
+                "AdministratorAccess",
+                "PowerUserAccess",
+            ), name
+            for st in _statements(policy):
+                actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+                resources = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
+                assert not any(a == "*" or a.endswith(":*") for a in actions), (name, actions)
+                assert "*" not in resources, (name, resources)
+
+
+def test_the_database_url_reaches_functions_only_through_the_secret():
+    """No function gets a database URL (or password) in plain environment variables; they read
+    it from the secret (SECRETS_ARN) at cold start."""
+    for name, fn in _resources("AWS::Serverless::Function").items():
+        env = ((fn["Properties"].get("Environment") or {}).get("Variables")) or {}
+        assert not {k for k in env if "DATABASE" in k and k != "DATABASE_SSLROOTCERT"}, name
+    globals_env = _doc()["Globals"]["Function"]["Environment"]["Variables"]
+    assert globals_env["SECRETS_ARN"]
+    assert not {k for k in globals_env if k.startswith("DATABASE_") and k != "DATABASE_SSLROOTCERT"}
+
+
+def test_the_alarm_topic_feeds_the_forwarder():
+    resources = _doc()["Resources"]
+    [sub] = [
+        r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::SNS::Subscription"
+        and r["Properties"]["TopicArn"] == {"Ref": "OpsAlarmTopic"}
+    ]
+    assert sub["Protocol"] == "sqs"
+    queue, _ = _getatt(sub["Endpoint"])
+    events = resources["AlarmForwarderFunction"]["Properties"]["Events"]
+    [source] = [e["Properties"] for e in events.values() if e["Type"] == "SQS"]
+    assert _getatt(source["Queue"]) == (queue, "Arn")
+    assert source["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert source["MaximumBatchingWindowInSeconds"] >= 10  # a storm arrives as one batch
+    redrive = resources[queue]["Properties"]["RedrivePolicy"]
+    assert _getatt(redrive["deadLetterTargetArn"]) == ("AlarmForwarderDeadLetterQueue", "Arn")
+    [policy] = [r for r in resources.values() if r["Type"] == "AWS::SQS::QueuePolicy"]
+    statement = policy["Properties"]["PolicyDocument"]["Statement"][0]
+    assert statement["Condition"]["ArnEquals"]["aws:SourceArn"] == {"Ref": "OpsAlarmTopic"}
+
+
+def test_the_dashboard_shows_every_alarm():
+    import json
+    import re
+
+    body = _doc()["Resources"]["OpsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    widgets = json.loads(re.sub(r"\$\{[^}]+\}", "x", body))["widgets"]
+    shown = set(re.findall(r"\$\{(\w+)\.Arn\}", body))
+    everything = set(_alarms()) | set(_resources("AWS::CloudWatch::CompositeAlarm"))
+    assert shown == everything
+    assert any(w["type"] == "metric" for w in widgets)

@@ -54,3 +54,63 @@ def test_health_sample_through_the_real_handler(app_env):
     )
     assert result["statusCode"] == 200
     assert json.loads(result["body"])["database"] == "up"
+
+
+def _emf(out: str) -> dict[str, float]:
+    """Metric values of the EMF lines a handler printed."""
+    values: dict[str, float] = {}
+    for line in out.splitlines():
+        if line.startswith("{") and "_aws" in line:
+            record = json.loads(line)
+            for directive in record["_aws"]["CloudWatchMetrics"]:
+                for metric in directive["Metrics"]:
+                    value = record[metric["Name"]]
+                    values[metric["Name"]] = sum(value) if isinstance(value, list) else value
+    return values
+
+
+def test_database_probe_sample_through_the_real_handler(app_env, capsys):
+    template = load_template(ROOT / "template.yaml")
+    event = json.loads((EVENTS / "scheduler-database-probe.json").read_text())
+    assert event in [
+        s.event for s in template.schedules if s.function.logical_id == "HealthFunction"
+    ]
+    result = FunctionInvoker().invoke(template.functions["HealthFunction"], event)
+    assert result["reachable"] is True and result["milliseconds"] >= 0
+    metrics = _emf(capsys.readouterr().out)
+    assert metrics["DatabaseProbeSucceeded"] == 1 and "DatabaseLatency" in metrics
+
+
+def test_database_probe_reports_an_unreachable_database(app_env, monkeypatch, capsys):
+    from fpv.settings import get_settings
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:9/postgres")
+    get_settings.cache_clear()
+    template = load_template(ROOT / "template.yaml")
+    result = FunctionInvoker().invoke(template.functions["HealthFunction"], {"probe": "database"})
+    assert result["reachable"] is False
+    metrics = _emf(capsys.readouterr().out)
+    assert metrics["DatabaseProbeSucceeded"] == 0 and metrics["DatabaseUnreachable"] == 1
+    assert "DatabaseLatency" not in metrics
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "sns-cloudwatch-alarm.json",
+        "sns-cloudwatch-alarm-ok.json",
+        "sns-cloudwatch-composite-alarm.json",
+        "sqs-cloudwatch-alarm.json",
+    ],
+)
+def test_alarm_samples_have_the_shape_sam_generates(name):
+    event = json.loads((EVENTS / name).read_text())
+    sns_shape = json.loads((EVENTS / "sns-notification.json").read_text())["Records"][0]
+    [record] = event["Records"]
+    if "Sns" in record:
+        assert set(record) == set(sns_shape) and set(record["Sns"]) == set(sns_shape["Sns"])
+        alarm = json.loads(record["Sns"]["Message"])
+    else:
+        assert record["eventSource"] == "aws:sqs"
+        alarm = json.loads(json.loads(record["body"])["Message"])
+    assert {"AlarmName", "NewStateValue", "StateChangeTime", "AlarmArn"} <= set(alarm)
