@@ -7,8 +7,9 @@ import logging
 import os
 from contextlib import ExitStack
 
+from fpv.bot.registration import webhook_url
+
 log = logging.getLogger("fpv.bot.cli")
-WEBHOOK_PATH = "/telegram/webhook"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,11 +35,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     poll.set_defaults(func=_poll)
 
 
-def webhook_url(base: str) -> str:
-    base = base.rstrip("/")
-    return base if base.endswith(WEBHOOK_PATH) else base + WEBHOOK_PATH
-
-
 def _require(value: object, name: str) -> None:
     from fpv.runtime import ConfigurationError
 
@@ -49,39 +45,18 @@ def _require(value: object, name: str) -> None:
 def _set_webhook(args: argparse.Namespace) -> int:
     import asyncio
 
-    from telegram import BotCommand
-
-    from fpv.bot.application import COMMANDS, make_bot
+    from fpv.bot.registration import set_webhook
     from fpv.settings import get_settings
-    from fpv.texts import LANGUAGES, t
 
     settings = get_settings()
     _require(settings.telegram_bot_token, "TELEGRAM_BOT_TOKEN")
     _require(settings.telegram_webhook_secret, "TELEGRAM_WEBHOOK_SECRET")
-    assert settings.telegram_bot_token and settings.telegram_webhook_secret
     url = webhook_url(args.url)
-
-    async def main() -> None:
-        bot = make_bot(
-            settings.telegram_bot_token.get_secret_value(),
-            settings.telegram_api_base_url,
-            settings.telegram_bot_username,
+    asyncio.run(
+        set_webhook(
+            settings, url, max_connections=args.max_connections, drop_pending=args.drop_pending
         )
-        async with bot:
-            await bot.set_webhook(
-                url,
-                secret_token=settings.telegram_webhook_secret.get_secret_value(),
-                allowed_updates=["message", "callback_query", "pre_checkout_query"],
-                max_connections=args.max_connections,
-                drop_pending_updates=args.drop_pending,
-            )
-            for lang in LANGUAGES:
-                commands = [BotCommand(c, t(f"bot.cmd.{c}", lang)) for c in COMMANDS]
-                await bot.set_my_commands(
-                    commands, language_code=None if lang == settings.default_language else lang
-                )
-
-    asyncio.run(main())
+    )
     print(f"webhook set: {url}")
     return 0
 

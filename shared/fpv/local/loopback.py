@@ -26,7 +26,7 @@ class LoopbackServer:
             def do_POST(self) -> None:
                 owner.handle(self)
 
-            do_GET = do_POST
+            do_GET = do_PUT = do_POST
 
         class Server(ThreadingHTTPServer):
             daemon_threads = True
