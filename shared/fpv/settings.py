@@ -25,6 +25,14 @@ class Settings(BaseSettings):
         description="CA bundle for the database's certificate: a PEM path, PEM text, 'rds'"
         " (Amazon RDS global bundle shipped in the layer) or 'system' (default)",
     )
+    database_secret_arn: str | None = Field(
+        default=None,
+        description="AWS, database created by the template: the RDS-format secret (username,"
+        " password, host, port, dbname) DATABASE_URL is made from when the main secret has none",
+    )
+    database_host: str | None = Field(
+        default=None, description="replaces the host of that secret (the RDS Proxy endpoint)"
+    )
     telegram_bot_token: SecretStr | None = None
     telegram_webhook_secret: SecretStr | None = None
     telegram_api_base_url: str = "https://api.telegram.org"
@@ -70,6 +78,13 @@ class Settings(BaseSettings):
     backup_url: str = Field(
         default=".fpv/backups", description="where backups go: s3://bucket[/prefix] or a folder"
     )
+    backup_s3_endpoint_url: str | None = Field(
+        default=None,
+        description="an S3-compatible store for backups (e.g. in Russia for 152-FZ); unset = AWS",
+    )
+    backup_s3_region: str | None = None
+    backup_s3_access_key_id: SecretStr | None = None
+    backup_s3_secret_access_key: SecretStr | None = None
     aws_endpoint_url: str | None = None
     event_bus_name: str | None = Field(
         default=None, description="EventBridge bus for 'schedule changed'; unset = in-process"
@@ -103,11 +118,35 @@ def _secret_values(secrets_arn: str, endpoint_url: str | None) -> dict[str, str]
     return {str(k).lower(): v for k, v in secret.items()}
 
 
+def database_url_from_rds_secret(values: dict[str, str], host: str | None = None) -> str:
+    """postgresql:// URL from a secret in RDS's format (what SecretTargetAttachment writes):
+    username, password, host, port, dbname. TLS: verify-full (the default for a remote host)."""
+    from urllib.parse import quote
+
+    missing = [k for k in ("username", "password", "host") if not values.get(k)]
+    if missing:
+        raise ValueError(f"the database secret lacks {', '.join(missing)}")
+    user, password = (
+        quote(str(values["username"]), safe=""),
+        quote(str(values["password"]), safe=""),
+    )
+    where = f"{host or values['host']}:{values.get('port') or 5432}"
+    return (
+        f"postgresql://{user}:{password}@{where}/{quote(str(values.get('dbname') or 'postgres'))}"
+    )
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """Settings read once per process (warm Lambda containers reuse them). In AWS the secret
-    values come from Secrets Manager (SECRETS_ARN), never from plain environment variables."""
+    values come from Secrets Manager (SECRETS_ARN), never from plain environment variables;
+    with a database the template created, DATABASE_URL is made from its own secret
+    (DATABASE_SECRET_ARN) unless the main secret sets one."""
     settings = Settings()
     if settings.secrets_arn:
         settings = Settings(**_secret_values(settings.secrets_arn, settings.aws_endpoint_url))
+    if settings.database_secret_arn and not settings.database_url:
+        rds = _secret_values(settings.database_secret_arn, settings.aws_endpoint_url)
+        url = database_url_from_rds_secret(rds, settings.database_host)
+        settings = settings.model_copy(update={"database_url": SecretStr(url)})
     return settings

@@ -15,7 +15,15 @@ def backup_store(settings: Settings, url: str | None = None) -> BackupStore:
     """The store for BACKUP_URL (or `url`), reused across warm invocations."""
     url = url or settings.backup_url
     if url not in _stores:
-        _stores[url] = store_from_url(url, endpoint_url=settings.aws_endpoint_url)
+        key_id, key = settings.backup_s3_access_key_id, settings.backup_s3_secret_access_key
+        _stores[url] = store_from_url(
+            url,
+            endpoint_url=settings.backup_s3_endpoint_url or settings.aws_endpoint_url,
+            region=settings.backup_s3_region,
+            credentials=(key_id.get_secret_value(), key.get_secret_value())
+            if key_id and key
+            else None,
+        )
     return _stores[url]
 
 

@@ -43,19 +43,38 @@ class S3BackupStore:
     reused (warm Lambda invocations)."""
 
     def __init__(
-        self, bucket: str, prefix: str = "", *, endpoint_url: str | None = None, client: Any = None
+        self,
+        bucket: str,
+        prefix: str = "",
+        *,
+        endpoint_url: str | None = None,
+        client: Any = None,
+        region: str | None = None,
+        credentials: tuple[str, str] | None = None,
     ) -> None:
         self.bucket = bucket
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
         self._endpoint_url = endpoint_url
         self._client = client
+        self._region = region
+        # an S3-compatible store outside AWS has its own keys; in AWS the function's role
+        self._credentials = credentials
 
     @property
     def client(self) -> Any:
         if self._client is None:
             import boto3  # lazy: only the backup paths pay for it
 
-            self._client = boto3.client("s3", endpoint_url=self._endpoint_url)
+            keys = {}
+            if self._credentials:
+                keys = {
+                    "aws_access_key_id": self._credentials[0],
+                    "aws_secret_access_key": self._credentials[1],
+                    "aws_session_token": None,
+                }
+            self._client = boto3.client(
+                "s3", endpoint_url=self._endpoint_url, region_name=self._region, **keys
+            )
         return self._client
 
     def where(self, key: str = "") -> str:
@@ -147,12 +166,20 @@ class LocalDirBackupStore:
         self._path(key).unlink(missing_ok=True)
 
 
-def store_from_url(url: str, *, endpoint_url: str | None = None) -> BackupStore:
+def store_from_url(
+    url: str,
+    *,
+    endpoint_url: str | None = None,
+    region: str | None = None,
+    credentials: tuple[str, str] | None = None,
+) -> BackupStore:
     if url.startswith("s3://"):
         bucket, _, prefix = url[len("s3://") :].partition("/")
         if not bucket:
             raise ValueError(f"BACKUP_URL {url!r} names no bucket")
-        return S3BackupStore(bucket, prefix, endpoint_url=endpoint_url)
+        return S3BackupStore(
+            bucket, prefix, endpoint_url=endpoint_url, region=region, credentials=credentials
+        )
     if "://" in url:
         raise ValueError(f"BACKUP_URL {url!r}: use s3://bucket[/prefix] or a folder path")
     return LocalDirBackupStore(Path(url))
