@@ -273,15 +273,74 @@ def test_no_function_may_do_anything_on_everything():
                 assert "*" not in resources, (name, resources)
 
 
+DATABASE_ENV = {"DATABASE_SECRET_ARN", "DATABASE_HOST", "DATABASE_SSLROOTCERT"}
+
+
 def test_the_database_url_reaches_functions_only_through_the_secret():
-    """No function gets a database URL (or password) in plain environment variables; they read
-    it from the secret (SECRETS_ARN) at cold start."""
+    """No function gets a database URL (or password) in plain environment variables: the URL
+    is in the secret (SECRETS_ARN) or made from the created database's own secret."""
+    import json
+
+    doc = _doc()
+    globals_env = doc["Globals"]["Function"]["Environment"]["Variables"]
+    envs = [("Globals", globals_env)] + [
+        (name, ((fn["Properties"].get("Environment") or {}).get("Variables")) or {})
+        for name, fn in _resources("AWS::Serverless::Function").items()
+    ]
+    for where, env in envs:
+        names = {k for k in env if "DATABASE" in k or "PASSWORD" in k}
+        assert names <= DATABASE_ENV, (where, names)
+        assert "postgres" not in json.dumps(env).lower(), where
+    assert globals_env["SECRETS_ARN"] == {
+        "Fn::If": ["HasSecrets", {"Ref": "SecretsArn"}, {"Ref": "AppSecret"}]
+    }
+    assert globals_env["DATABASE_SECRET_ARN"]["Fn::If"][1] == {"Ref": "DatabaseSecret"}
     for name, fn in _resources("AWS::Serverless::Function").items():
-        env = ((fn["Properties"].get("Environment") or {}).get("Variables")) or {}
-        assert not {k for k in env if "DATABASE" in k and k != "DATABASE_SSLROOTCERT"}, name
-    globals_env = _doc()["Globals"]["Function"]["Environment"]["Variables"]
-    assert globals_env["SECRETS_ARN"]
-    assert not {k for k in globals_env if k.startswith("DATABASE_") and k != "DATABASE_SSLROOTCERT"}
+        readable = json.dumps(fn["Properties"].get("Policies"))
+        assert '"AppSecret"' in readable and '"DatabaseSecret"' in readable, name
+
+
+def test_create_mode_makes_an_encrypted_tls_only_database_in_private_subnets():
+    doc = _doc()
+    res = doc["Resources"]
+    assert doc["Parameters"]["DatabaseMode"]["AllowedValues"] == ["create", "external"]
+    db = res["Database"]
+    props = db["Properties"]
+    assert db["Condition"] == "CreateDatabase" and db["DeletionPolicy"] == "Snapshot"
+    assert props["Engine"] == "postgres" and props["EngineVersion"].split(".")[0] == "16"
+    assert props["StorageEncrypted"] is True and props["KmsKeyId"] == {"Ref": "DatabaseKey"}
+    assert props["PubliclyAccessible"] is False
+    assert props["BackupRetentionPeriod"] == {"Ref": "DatabaseBackupRetentionDays"}
+    assert "resolve:secretsmanager" in props["MasterUserPassword"]["Fn::Sub"]
+    params = res[props["DBParameterGroupName"]["Ref"]]["Properties"]
+    assert params["Family"] == "postgres16" and params["Parameters"]["rds.force_ssl"] == "1"
+    subnets = res[props["DBSubnetGroupName"]["Ref"]]["Properties"]["SubnetIds"]
+    assert subnets == [{"Ref": "PrivateSubnetA"}, {"Ref": "PrivateSubnetB"}]
+    for subnet in ("PrivateSubnetA", "PrivateSubnetB"):
+        assert "MapPublicIpOnLaunch" not in res[subnet]["Properties"]
+    routes = [r["Properties"] for r in res.values() if r["Type"] == "AWS::EC2::Route"]
+    private = next(r for r in routes if r["RouteTableId"] == {"Ref": "PrivateRouteTable"})
+    assert "NatGatewayId" in private and "GatewayId" not in private
+    vpc = doc["Globals"]["Function"]["VpcConfig"]["Fn::If"]
+    assert vpc[0] == "CreateDatabase" and vpc[1]["SubnetIds"] == subnets
+    ingress = res["DatabaseSecurityGroup"]["Properties"]["SecurityGroupIngress"]
+    assert [i["SourceSecurityGroupId"] for i in ingress] == [{"Ref": "FunctionSecurityGroup"}]
+    proxy = res["DatabaseProxy"]
+    assert proxy["Condition"] == "UseDatabaseProxy" and proxy["Properties"]["RequireTLS"] is True
+    env = doc["Globals"]["Function"]["Environment"]["Variables"]
+    assert env["DATABASE_SSLROOTCERT"] == {
+        "Fn::If": ["UseDatabaseProxy", "system", {"Fn::If": ["CreateDatabase", "rds", "system"]}]
+    }
+
+
+def test_the_stack_creates_the_secret_the_operator_fills():
+    res = _doc()["Resources"]
+    secret = res["AppSecret"]
+    assert secret["Condition"] == "CreateAppSecret"
+    generated = secret["Properties"]["GenerateSecretString"]
+    assert generated["GenerateStringKey"] == "TELEGRAM_WEBHOOK_SECRET"
+    assert generated["ExcludePunctuation"] is True  # Telegram allows A-Z a-z 0-9 _ -
+    assert "TELEGRAM_BOT_TOKEN" in generated["SecretStringTemplate"]
 
 
 def test_the_alarm_topic_feeds_the_forwarder():

@@ -128,7 +128,7 @@ def forward_from_settings(
 ) -> ForwardReport:
     if not settings.ops_chat_id:  # the template's default is 0: not configured
         raise ConfigurationError("OPS_CHAT_ID is not set")
-    if settings.telegram_bot_token is None:
+    if not settings.telegram_bot_token:  # unset, or still empty in a fresh secret
         raise ConfigurationError("TELEGRAM_BOT_TOKEN is not set")
     api = BotApi(settings.telegram_api_base_url, settings.telegram_bot_token.get_secret_value())
     return forward(
