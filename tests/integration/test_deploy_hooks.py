@@ -50,7 +50,7 @@ def peers(monkeypatch) -> Iterator[tuple[FakeTelegram, CloudFormation]]:
 
 @pytest.fixture(scope="module")
 def registrar():
-    fn = load_template(ROOT / "template.yaml").functions["WebhookRegistrarFunction"]
+    fn = load_template(ROOT / "template.yaml").functions["DeployHooksFunction"]
     invoker = FunctionInvoker()
     return lambda event: invoker.invoke(fn, event)
 
@@ -137,3 +137,49 @@ def test_unreadable_settings_still_get_an_answer(peers, registrar, monkeypatch):
     get_settings.cache_clear()
     registrar(request(cfn, "Create"))
     assert cfn.answers[0]["Status"] == "FAILED"
+
+
+def migrations_request(cfn: CloudFormation, kind: str, **changes) -> dict:
+    event = copy.deepcopy(SAMPLE) | {
+        "RequestType": kind,
+        "ResponseURL": f"{cfn.root_url}/r",
+        "ResourceType": "Custom::DatabaseMigrations",
+        "LogicalResourceId": "DatabaseMigrations",
+        "ResourceProperties": {"ServiceToken": "arn:x", "CodeVersion": "arn:layer:1"},
+    }
+    return event | changes
+
+
+def test_migrations_run_inside_the_stack_on_create_and_update(
+    peers, registrar, pg_factory, monkeypatch
+):
+    from fpv.db import Database
+    from fpv.local.databases import temporary_databases
+
+    _, cfn = peers
+    with temporary_databases(pg_factory.server) as [url]:
+        monkeypatch.setenv("DATABASE_URL", url)
+        get_settings.cache_clear()
+        registrar(migrations_request(cfn, "Create"))
+        registrar(migrations_request(cfn, "Update", PhysicalResourceId="database-migrations"))
+        registrar(migrations_request(cfn, "Delete", PhysicalResourceId="database-migrations"))
+        db = Database(url)
+        try:
+            with db.transaction() as tx:
+                assert tx.value("SELECT count(*) FROM schema_migrations") > 0
+        finally:
+            db.close()
+    created, updated, deleted = cfn.answers
+    assert created["Status"] == "SUCCESS" and created["Data"]["Applied"] > 0
+    assert updated["Status"] == "SUCCESS" and updated["Data"] == {"Applied": 0}
+    assert deleted["Status"] == "SUCCESS"
+
+
+def test_unreachable_database_fails_the_migrations_clearly(peers, registrar, monkeypatch):
+    _, cfn = peers
+    monkeypatch.setenv("DATABASE_URL", "postgresql://fpv:pw@127.0.0.1:9/fpv")
+    get_settings.cache_clear()
+    registrar(migrations_request(cfn, "Create"))
+    [answer] = cfn.answers
+    assert answer["Status"] == "FAILED" and "database migrations failed" in answer["Reason"]
+    assert "pw@" not in answer["Reason"]
