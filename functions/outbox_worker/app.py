@@ -1,14 +1,15 @@
 """Every minute (EventBridge Scheduler): deliver what requests queued in the outbox but could not
 send after their commit (invoices, notices, "schedule changed"), at least once."""
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from fpv.jobs.outbox_job import run_from_settings
+from fpv.observability import handler_logger
 from fpv.settings import get_settings
 
-logger = Logger(service="outbox")
+logger = handler_logger("outbox")
 metrics = Metrics(namespace="FPV", service="outbox")
 
 STOP_MARGIN_MS = 10_000
