@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -24,7 +25,9 @@ def fpv_logger() -> Iterator[logging.Logger]:
 
 def test_in_lambda_domain_logs_are_json_with_the_correlation_id(fpv_logger, capsys):
     settings = Settings(aws_lambda_function_name="fpv-dev-Reminders", log_level="WARNING")
-    logger = handler_logger("reminders", settings)
+    # a service name of its own: Powertools reuses a logger (and its stream) per service name
+    service = f"obs-{uuid.uuid4().hex[:8]}"
+    logger = handler_logger(service, settings)
 
     @logger.inject_lambda_context(correlation_id_path="id")
     def handler(event, context):
@@ -36,7 +39,7 @@ def test_in_lambda_domain_logs_are_json_with_the_correlation_id(fpv_logger, caps
     assert len(lines) == 1
     [line] = lines
     assert line["message"] == "held seats expired: 3"
-    assert line["level"] == "WARNING" and line["service"] == "reminders"
+    assert line["level"] == "WARNING" and line["service"] == service
     assert line["correlation_id"] == "corr-42" and line["name"] == "fpv.jobs.example"
     assert line["function_name"] == "fpv-dev-Reminders"
 

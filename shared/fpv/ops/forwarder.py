@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fpv.ops.alarms import club_zone, items_from_event, render
-from fpv.runtime import ConfigurationError
 from fpv.settings import Settings
 
 log = logging.getLogger("fpv.ops.forwarder")
@@ -126,9 +125,14 @@ def forward(
 def forward_from_settings(
     event: dict[str, Any], settings: Settings, *, remaining_ms: Callable[[], int]
 ) -> ForwardReport:
+    # fpv.runtime (and with it the database driver) only when it is needed: for this error
     if not settings.ops_chat_id:  # the template's default is 0: not configured
+        from fpv.runtime import ConfigurationError
+
         raise ConfigurationError("OPS_CHAT_ID is not set")
     if not settings.telegram_bot_token:  # unset, or still empty in a fresh secret
+        from fpv.runtime import ConfigurationError
+
         raise ConfigurationError("TELEGRAM_BOT_TOKEN is not set")
     api = BotApi(settings.telegram_api_base_url, settings.telegram_bot_token.get_secret_value())
     return forward(
