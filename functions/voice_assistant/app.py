@@ -2,14 +2,15 @@
 message: transcribe, ask the chat model with the tools, answer with Confirm / Cancel
 (fpv.voice.assistant). The only function that imports `openai` (lazily, on first use)."""
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from fpv.observability import handler_logger
 from fpv.settings import get_settings
 from fpv.voice.assistant import run_from_settings
 
-logger = Logger(service="voice_assistant")
+logger = handler_logger("voice_assistant")
 metrics = Metrics(namespace="FPV", service="voice_assistant")
 
 
