@@ -35,30 +35,50 @@ def _future(days: int) -> str:
 def bodies(w: World) -> dict[tuple[str, str], object]:
     """A valid body per operation that takes one (fresh values for every call)."""
     n = next(_n)
+    next_week = str(date.today() + timedelta(days=7))
     return {
-        ("post", "/api/admin/cities"): {"slug": f"city-m{n}", "name_ru": "Город", "name_en": "City"},
+        ("post", "/api/admin/cities"): {
+            "slug": f"city-m{n}",
+            "name_ru": "Город",
+            "name_en": "City",
+        },
         ("patch", "/api/admin/cities/{city_id}"): {"name_en": f"City {n}"},
         ("post", "/api/admin/venues"): {
-            "city_id": w.city_b, "slug": f"venue-m{n}", "name": "Поле", "time_zone": "Europe/Moscow",
+            "city_id": w.city_b,
+            "slug": f"venue-m{n}",
+            "name": "Поле",
+            "time_zone": "Europe/Moscow",
         },
         ("patch", "/api/admin/venues/{venue_id}"): {"address": f"ул. Новая, {n}"},
         ("post", "/api/admin/trainings"): {
-            "venue_id": w.venue_b, "title": "New", "starts_at": _future(5), "ends_at": _future(6),
+            "venue_id": w.venue_b,
+            "title": "New",
+            "starts_at": _future(5),
+            "ends_at": _future(6),
         },
         ("post", "/api/admin/trainings/series"): {
-            "venue_id": w.venue_b, "title": "Weekly", "first_date": str(date.today() + timedelta(days=7)),
-            "start_time": "19:00", "duration_minutes": 120, "count": 2,
+            "venue_id": w.venue_b,
+            "title": "Weekly",
+            "first_date": next_week,
+            "start_time": "19:00",
+            "duration_minutes": 120,
+            "count": 2,
         },
         ("patch", "/api/admin/trainings/{training_id}"): {"title": f"Renamed {n}"},
         ("post", "/api/admin/registrations/{registration_id}/channel"): {"channel_mhz": 5658},
-        ("post", "/api/admin/registrations/{registration_id}/attendance"): {"attendance": "no_show"},
+        ("post", "/api/admin/registrations/{registration_id}/attendance"): {
+            "attendance": "no_show"
+        },
         ("post", "/api/admin/registrations/{registration_id}/cancel"): {"refund": False},
         ("post", "/api/admin/admins"): {
-            "telegram_id": 940_000 + n, "login": f"new{n}", "password": "a long enough password",
-            "role": "local", "venue_ids": [w.venue_b],
+            "telegram_id": 940_000 + n,
+            "login": f"new{n}",
+            "password": "a long enough password",
+            "role": "local",
+            "venue_ids": [w.venue_b],
         },
         ("patch", "/api/admin/admins/{admin_id}"): {"language": "en"},
-    }  # fmt: skip
+    }
 
 
 def path_for(w: World, method: str, template: str) -> str:
@@ -156,9 +176,8 @@ def test_authorization_matrix(admin_gw: AdminGateway):
                 sessions.clear()  # that session (or all of them) is gone
             want = expected(op, method, cell)
             if response.status_code != want:
-                failures.append(
-                    f"{method.upper()} {template} [{cell}]: {response.status_code} != {want} {response.text[:200]}"
-                )
+                got = f"{response.status_code} != {want} {response.text[:200]}"
+                failures.append(f"{method.upper()} {template} [{cell}]: {got}")
             elif response.status_code >= 400:
                 assert response.headers["content-type"].startswith("application/problem+json")
     assert not failures, "\n".join(failures)
