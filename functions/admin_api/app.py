@@ -4,9 +4,21 @@ Thin: the app (routes, problem JSON, sessions) is built in `fpv.admin.api`; the 
 `fpv.admin.*` decide authorization. FastAPI, Mangum and argon2 are loaded by this function only.
 """
 
+import asyncio
+
 from mangum import Mangum
 
 from fpv.admin.api import create_app
 
 app = create_app()
-lambda_handler = Mangum(app, lifespan="off")
+_mangum = Mangum(app, lifespan="off")
+
+
+def lambda_handler(event: dict, context: object) -> dict:
+    # Lambda invokes from one thread; the local runner from worker threads, and Mangum needs an
+    # event loop set in the calling thread.
+    try:
+        asyncio.get_event_loop()
+    except RuntimeError:
+        asyncio.set_event_loop(asyncio.new_event_loop())
+    return _mangum(event, context)
