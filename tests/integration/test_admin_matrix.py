@@ -78,6 +78,11 @@ def bodies(w: World) -> dict[tuple[str, str], object]:
             "venue_ids": [w.venue_b],
         },
         ("patch", "/api/admin/admins/{admin_id}"): {"language": "en"},
+        ("post", "/api/admin/api-keys"): {
+            "name": f"timing gates {n}",
+            "scopes": ["schedule:read"],
+            "venue_ids": [w.venue_b],
+        },
     }
 
 
@@ -96,6 +101,7 @@ def path_for(w: World, method: str, template: str) -> str:
         ),
         "pilot_id": w.pilot_b,
         "admin_id": w.spare_admin["id"] if template.endswith("/disable") else w.other_admin["id"],
+        "key_id": w.api_key_b,
     }
     return template.format(**params)
 

@@ -394,3 +394,34 @@ def test_a_deleted_entry_breaks_the_chain_and_the_app_cannot_delete(db):
         tx.execute("DELETE FROM admin_audit_log WHERE id = :id", id=ids[1])
     result = verify(db)
     assert not result.ok and result.broken_id == ids[2] and "previous" in result.reason
+
+
+def test_api_keys_are_shown_once_stored_hashed_and_revocable(admin_gw):
+    from fpv.admin import api_keys
+    from fpv.admin.errors import Unauthorized
+
+    venue = make_venue(admin_gw.db)
+    admin = Admin(admin_gw)
+    made = admin.post(
+        "/api/admin/api-keys",
+        {"name": "Timing gates", "scopes": ["schedule:read", "stats:read"], "venue_ids": [venue]},
+    )
+    assert made.status_code == 201, made.text
+    key = made.json()["key"]
+    assert key.startswith("fpv_") and made.json()["prefix"] == key[:10]
+    listed = admin.get("/api/admin/api-keys").json()
+    assert "key" not in listed[0] and listed[0]["scopes"] == ["schedule:read", "stats:read"]
+    stored = str(q(admin_gw.db, "SELECT * FROM api_keys"))
+    assert key not in stored
+    assert key not in str(q(admin_gw.db, "SELECT * FROM admin_audit_log"))
+    actor = api_keys.authenticate(admin_gw.db, key)
+    assert actor.kind == "api_key" and actor.sees_venue(venue) and not actor.sees_venue(venue + 1)
+    assert actor.scopes == {"schedule:read", "stats:read"}
+    wrong_scope = admin.post(
+        "/api/admin/api-keys", {"name": "x", "scopes": ["everything"], "venue_ids": [venue]}
+    )
+    assert wrong_scope.status_code == 422
+    revoked = admin.post(f"/api/admin/api-keys/{made.json()['id']}/revoke")
+    assert revoked.status_code == 200 and revoked.json()["revoked_at"]
+    with pytest.raises(Unauthorized):
+        api_keys.authenticate(admin_gw.db, key)

@@ -168,6 +168,7 @@ class World:
     local_a: dict[str, Any]
     other_admin: dict[str, Any]
     spare_admin: dict[str, Any]
+    api_key_b: int
 
 
 def build_world(db: Database) -> World:
@@ -202,7 +203,15 @@ def build_world(db: Database) -> World:
         r_b_past = seats.insert_confirmed(
             tx, training_id=t_b_past, pilot_id=pilot_b2, channel_mhz=5760, channel_label="F2"
         )
+    from fpv import audit as audit_
+    from fpv.admin import api_keys
+
+    key = api_keys.create(
+        db, CLI, name="B gates", scopes=["schedule:read"], venue_ids=[venue_b],
+        client=audit_.Client(),
+    )  # fmt: skip
     return World(
+        api_key_b=key["id"],
         city_a=cities[venue_a],
         city_b=cities[venue_b],
         venue_a=venue_a,

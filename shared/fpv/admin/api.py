@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fpv import audit
 from fpv.admin import admins as admins_uc
-from fpv.admin import audit_log, auth, pilots, stats, venues
+from fpv.admin import api_keys, audit_log, auth, pilots, stats, venues
 from fpv.admin import registrations as regs
 from fpv.admin import trainings as trainings_uc
 from fpv.admin.errors import AdminError
@@ -373,6 +373,27 @@ class AdminOut(BaseModel):
     venue_ids: list[int]
     language: str
     active: bool
+
+
+class ApiKeyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    scopes: list[Literal[api_keys.SCOPES]] = Field(min_length=1, max_length=10)  # type: ignore[valid-type]
+    venue_ids: list[Annotated[int, Field(ge=1, le=2**62)]] = Field(min_length=1, max_length=100)
+
+
+class ApiKeyOut(BaseModel):
+    id: int
+    name: str
+    prefix: str | None
+    scopes: list[str]
+    venue_ids: list[int]
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class NewApiKeyOut(ApiKeyOut):
+    key: str = Field(description="shown once; send as `Authorization: Bearer <key>`")
 
 
 class AuditEntryOut(BaseModel):
@@ -919,6 +940,41 @@ def create_app(deps_factory: Callable[[], Deps] = deps_from_settings) -> FastAPI
         return admins_uc.update_admin(
             deps.db, s.actor, admin_id, active=False, client=client_of(request)
         )
+
+    # --- API keys -----------------------------------------------------------------------------
+    @app.get(
+        f"{PREFIX}/api-keys",
+        response_model=list[ApiKeyOut],
+        responses=_problem_responses(401, 403, 503),
+        openapi_extra=access("super"),
+        tags=["api-keys"],
+    )
+    def list_api_keys(s: Session, deps: D) -> Any:
+        return api_keys.list_keys(deps.db, s.actor)
+
+    @app.post(
+        f"{PREFIX}/api-keys",
+        response_model=NewApiKeyOut,
+        status_code=201,
+        responses=WRITE,
+        openapi_extra=access("super"),
+        tags=["api-keys"],
+    )
+    def create_api_key(body: ApiKeyIn, s: Mutation, request: Request, deps: D) -> Any:
+        return api_keys.create(
+            deps.db, s.actor, name=body.name, scopes=list(body.scopes),
+            venue_ids=body.venue_ids, client=client_of(request),
+        )  # fmt: skip
+
+    @app.post(
+        f"{PREFIX}/api-keys/{{key_id}}/revoke",
+        response_model=ApiKeyOut,
+        responses=WRITE,
+        openapi_extra=access("super"),
+        tags=["api-keys"],
+    )
+    def revoke_api_key(key_id: Id, s: Mutation, request: Request, deps: D) -> Any:
+        return api_keys.revoke(deps.db, s.actor, key_id, client_of(request))
 
     # --- audit and stats ----------------------------------------------------------------------
     @app.get(

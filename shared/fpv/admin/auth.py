@@ -136,6 +136,7 @@ def start_login(
     _limit(db, "login_name", _sha(login)[:32], LOGINS_PER_NAME, now)
     challenge = secrets.token_urlsafe(32)
     with db.transaction() as tx:
+        dal.purge_login_leftovers(tx, now=now)
         row = dal.admin_by_login(tx, login)
         ok = _password_ok(row["password_hash"] if row else None, password)
         usable = bool(row and ok and row["active"] and row["disabled_at"] is None)

@@ -58,3 +58,9 @@ CREATE INDEX trainings_series ON trainings (series_id) WHERE series_id IS NOT NU
 ALTER TABLE venues
     ADD COLUMN default_price_kopecks bigint NOT NULL DEFAULT 0 CHECK (default_price_kopecks >= 0),
     ADD COLUMN default_capacity integer NOT NULL DEFAULT 8 CHECK (default_capacity BETWEEN 1 AND 200);
+
+-- Integration API keys (created by a superadmin, shown once, stored hashed): scopes and venues.
+ALTER TABLE api_keys
+    ADD COLUMN venue_ids   bigint[] NOT NULL DEFAULT '{}',
+    ADD COLUMN prefix      text,
+    ADD COLUMN created_by  bigint REFERENCES admins(id);
