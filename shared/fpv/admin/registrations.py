@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from fpv import audit
+from fpv import audit, outbox
 from fpv.actors import Actor
 from fpv.admin.common import visible
 from fpv.admin.errors import ChannelTaken, Conflict, TrainingClosedError
@@ -110,7 +110,12 @@ def move_channel(
             {"channel_mhz": chosen.mhz, "channel_label": chosen.label, "rating": chosen.rating},
             client, venue_id=found["venue_id"],
         )  # fmt: skip
-    bus.publish(SCHEDULE_CHANGED, {"training_id": training["id"], "reason": "channel_change"})
+        events = [
+            outbox.event(
+                tx, SCHEDULE_CHANGED, {"training_id": training["id"], "reason": "channel_change"}
+            )
+        ]
+    outbox.publish_now(db, bus, events)
     return {
         "registration_id": registration_id,
         "channel_mhz": chosen.mhz,
@@ -190,13 +195,15 @@ def apply_rebalance(
             dal.set_channel(tx, move["registration_id"], None, None)
         for move in moves:
             dal.set_channel(tx, move["registration_id"], move["to_mhz"], move["to_label"])
+        events = []
         if moves:
             audit.record(
                 tx, actor, "training.rebalance", f"training:{training_id}",
                 after={"moves": moves}, client=client, venue_id=found["venue_id"],
             )  # fmt: skip
-    if moves:
-        bus.publish(SCHEDULE_CHANGED, {"training_id": training_id, "reason": "rebalance"})
+            detail = {"training_id": training_id, "reason": "rebalance"}
+            events.append(outbox.event(tx, SCHEDULE_CHANGED, detail))
+    outbox.publish_now(db, bus, events)
     return {"training_id": training_id, "heats": heats, "applied_moves": len(moves)}
 
 

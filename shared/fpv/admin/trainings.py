@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fpv import audit
+from fpv import audit, outbox
 from fpv.actors import Actor
 from fpv.admin.common import integrity, scope, visible
 from fpv.admin.errors import Invalid, NotFound, TrainingClosedError
@@ -101,7 +101,12 @@ def create_training(
             tx, actor, "training.create", f"training:{row['id']}", after=row, client=client,
             venue_id=venue["id"],
         )  # fmt: skip
-    bus.publish(SCHEDULE_CHANGED, {"training_id": row["id"], "reason": "training_created"})
+        events = [
+            outbox.event(
+                tx, SCHEDULE_CHANGED, {"training_id": row["id"], "reason": "training_created"}
+            )
+        ]
+    outbox.publish_now(db, bus, events)
     return row
 
 
@@ -177,7 +182,12 @@ def create_series(
                    "skipped": [d.isoformat() for d in sorted(spec.skip_dates)]},
             client=client, venue_id=venue["id"],
         )  # fmt: skip
-    bus.publish(SCHEDULE_CHANGED, {"training_ids": [r["id"] for r in rows], "reason": "series"})
+        events = [
+            outbox.event(
+                tx, SCHEDULE_CHANGED, {"training_ids": [r["id"] for r in rows], "reason": "series"}
+            )
+        ]
+    outbox.publish_now(db, bus, events)
     return rows
 
 
@@ -210,7 +220,12 @@ def update_training(
             tx, actor, "training.update", f"training:{training_id}", before, after, client,
             venue_id=before["venue_id"],
         )  # fmt: skip
-    bus.publish(SCHEDULE_CHANGED, {"training_id": training_id, "reason": "training_updated"})
+        events = [
+            outbox.event(
+                tx, SCHEDULE_CHANGED, {"training_id": training_id, "reason": "training_updated"}
+            )
+        ]
+    outbox.publish_now(db, bus, events)
     assert after is not None
     return after
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from fpv import audit
+from fpv import audit, outbox
 from fpv.actors import Actor
 from fpv.admin.common import integrity, require_super, scope, visible
 from fpv.admin.errors import Invalid, NotFound
@@ -27,7 +27,8 @@ def create_city(
     with integrity(), db.transaction() as tx:
         row = dal.insert_city(tx, **fields)
         audit.record(tx, actor, "city.create", f"city:{row['id']}", after=row, client=client)
-    bus.publish(SCHEDULE_CHANGED, {"reason": "city_created"})
+        events = [outbox.event(tx, SCHEDULE_CHANGED, {"reason": "city_created"})]
+    outbox.publish_now(db, bus, events)
     return row
 
 
@@ -46,7 +47,8 @@ def update_city(
             raise NotFound("city not found")
         after = dal.update_city(tx, city_id, fields) if fields else before
         audit.record(tx, actor, "city.update", f"city:{city_id}", before, after, client)
-    bus.publish(SCHEDULE_CHANGED, {"reason": "city_updated"})
+        events = [outbox.event(tx, SCHEDULE_CHANGED, {"reason": "city_updated"})]
+    outbox.publish_now(db, bus, events)
     assert after is not None
     return after
 
@@ -86,7 +88,10 @@ def create_venue(
             tx, actor, "venue.create", f"venue:{row['id']}", after=row, client=client,
             venue_id=row["id"],
         )  # fmt: skip
-    bus.publish(SCHEDULE_CHANGED, {"reason": "venue_created", "venue_id": row["id"]})
+        events = [
+            outbox.event(tx, SCHEDULE_CHANGED, {"reason": "venue_created", "venue_id": row["id"]})
+        ]
+    outbox.publish_now(db, bus, events)
     return row
 
 
@@ -110,6 +115,9 @@ def update_venue(
             tx, actor, "venue.update", f"venue:{venue_id}", before, after, client,
             venue_id=venue_id,
         )  # fmt: skip
-    bus.publish(SCHEDULE_CHANGED, {"reason": "venue_updated", "venue_id": venue_id})
+        events = [
+            outbox.event(tx, SCHEDULE_CHANGED, {"reason": "venue_updated", "venue_id": venue_id})
+        ]
+    outbox.publish_now(db, bus, events)
     assert after is not None
     return after
