@@ -38,6 +38,7 @@ def test_two_factor_login_sets_a_strict_http_only_cookie_and_csrf(admin_gw):
         assert cookie.startswith(f"{auth.COOKIE_NAME}=")
         assert "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict")
         assert "Secure" not in cookie  # plain HTTP on localhost only
+        assert "Path=/api/admin/" in cookie
         csrf = second.json()["csrf"]
         me = client.get("/api/admin/me")
         assert me.status_code == 200 and me.json()["login"] == "boss"

@@ -32,7 +32,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(admin_gw):
     token, csrf = session_for(admin_gw.db, "root")
     schema = schemathesis.openapi.from_url(f"{admin_gw.url}/api/openapi.json")
     session = requests.Session()
-    session.cookies.set(auth.COOKIE_NAME, token, domain="127.0.0.1", path="/api/")
+    session.cookies.set(auth.COOKIE_NAME, token, domain="127.0.0.1", path="/api/admin/")
     headers = {auth.CSRF_HEADER: csrf}
     tested = []
     failures = []

@@ -141,7 +141,7 @@ def with_session(gw: AdminGateway, token: str | None) -> httpx.Client:
 
     client = gw.client()
     if token:
-        client.cookies.set(auth.COOKIE_NAME, token, domain="127.0.0.1", path="/api/")
+        client.cookies.set(auth.COOKIE_NAME, token, domain="127.0.0.1", path="/api/admin/")
     return client
 
 

@@ -565,7 +565,7 @@ def create_app(deps_factory: Callable[[], Deps] = deps_from_settings) -> FastAPI
             auth.COOKIE_NAME,
             new.token,
             max_age=int(auth.ABSOLUTE_TIMEOUT.total_seconds()),
-            path="/api/",
+            path=f"{PREFIX}/",
             httponly=True,
             secure=_secure_cookie(request),
             samesite="strict",
@@ -576,7 +576,7 @@ def create_app(deps_factory: Callable[[], Deps] = deps_from_settings) -> FastAPI
     def _clear_cookie(request: Request, response: Response) -> None:
         response.delete_cookie(
             auth.COOKIE_NAME,
-            path="/api/",
+            path=f"{PREFIX}/",
             httponly=True,
             secure=_secure_cookie(request),
             samesite="strict",
