@@ -156,7 +156,7 @@ def test_cancel_training_refunds_two_payers_exactly_once_even_when_retried(admin
         assert any("Кубок" in text for text in pay.texts_to(tg))
     [entry] = q(admin_gw.db, "SELECT * FROM admin_audit_log WHERE action = 'training.cancel'")
     assert entry["actor"].startswith("admin:") and entry["actor"].endswith("via admin_api")
-    assert entry["details"] == {"registrations": 2, "refunds": 2}
+    assert entry["details"] == {"registrations": 2, "refunds": 2, "via": "admin_api"}
     assert published("training_cancelled")
     assert verify(admin_gw.db).ok
 

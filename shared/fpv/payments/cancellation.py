@@ -80,7 +80,11 @@ def cancel_training(
                 f"training:{training_id}",
                 client=client,
                 venue_id=training["venue_id"],
-                details={"registrations": len(withdrawn), "refunds": len(refund_ids)},
+                details={
+                    "registrations": len(withdrawn),
+                    "refunds": len(refund_ids),
+                    "via": actor.via,
+                },
             )
         if newly or withdrawn:
             events.append(

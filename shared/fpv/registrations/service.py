@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+from fpv import audit as fpv_audit
 from fpv import notices, outbox, passes
 from fpv.actors import Actor
 from fpv.dal import channels as channels_dal
@@ -654,11 +655,11 @@ def change_channel(
                 keep_channel=False,
             )
         if actor is not None and actor.kind == "admin":
-            payments_dal.audit(
+            fpv_audit.record(
                 tx,
-                admin_id=actor.id,
-                action="registration.channel",
-                target=f"registration:{registration_id}",
+                actor,
+                "registration.channel",
+                f"registration:{registration_id}",
                 details={"via": actor.via, "from_mhz": reg["channel_mhz"], "to_mhz": chosen.mhz},
             )
         channels_dal.pin(tx, registration_id)  # picked by a pilot or an admin: the freeze keeps it
