@@ -51,6 +51,7 @@ def cancel_training(
     """`actor` (optional): who asks; a local admin only at their venues (else TrainingNotFound,
     as for a training that does not exist), and the audit record says through which door."""
     now = now or datetime.now(UTC)
+    via = {"via": actor.via} if actor is not None else {}
     if actor is None:  # the CLI: an admin id, or the system (both see every venue)
         actor = admin_actor(admin_id, "superadmin", set(), via="cli") if admin_id else SYSTEM
     events: list[int] = []
@@ -80,11 +81,7 @@ def cancel_training(
                 f"training:{training_id}",
                 client=client,
                 venue_id=training["venue_id"],
-                details={
-                    "registrations": len(withdrawn),
-                    "refunds": len(refund_ids),
-                    "via": actor.via,
-                },
+                details={"registrations": len(withdrawn), "refunds": len(refund_ids), **via},
             )
         if newly or withdrawn:
             events.append(
