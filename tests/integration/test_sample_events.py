@@ -115,6 +115,8 @@ def test_alarm_samples_have_the_shape_sam_generates(name):
         assert record["eventSource"] == "aws:sqs"
         alarm = json.loads(json.loads(record["body"])["Message"])
     assert {"AlarmName", "NewStateValue", "StateChangeTime", "AlarmArn"} <= set(alarm)
+
+
 def test_admin_login_sample_through_the_real_handler(app_env):
     """A wrong login answers exactly like a right one would (a challenge), in an HTTP API v2
     response with no cookie."""
