@@ -125,6 +125,7 @@ FEATURE_COMMANDS = (
     "fpv.jobs.cli",
     "fpv.passes_cli",
     "fpv.ratings.cli",
+    "fpv.admin.cli",
 )
 
 

@@ -19,6 +19,7 @@ HTTP_SAMPLES = [
     "health-get.json",
     "telegram-webhook-start.json",
     "payments-yookassa-notification.json",
+    "admin-api-login.json",
 ]
 
 
@@ -114,3 +115,15 @@ def test_alarm_samples_have_the_shape_sam_generates(name):
         assert record["eventSource"] == "aws:sqs"
         alarm = json.loads(json.loads(record["body"])["Message"])
     assert {"AlarmName", "NewStateValue", "StateChangeTime", "AlarmArn"} <= set(alarm)
+
+
+def test_admin_login_sample_through_the_real_handler(app_env):
+    """A wrong login answers exactly like a right one would (a challenge), in an HTTP API v2
+    response with no cookie."""
+    template = load_template(ROOT / "template.yaml")
+    result = FunctionInvoker().invoke(
+        template.functions["AdminApiFunction"],
+        json.loads((EVENTS / "admin-api-login.json").read_text()),
+    )
+    assert result["statusCode"] == 200 and "cookies" not in result
+    assert set(json.loads(result["body"])) == {"challenge"}

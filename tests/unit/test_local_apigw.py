@@ -49,7 +49,12 @@ def test_values_follow_api_gateway_rules():
         "header1": "value1",
         "header2": "value1,value2",
         "content-type": "application/octet-stream",
+        # added by API Gateway (the local gateway says what the browser used)
+        "x-forwarded-for": "127.0.0.1",
+        "x-forwarded-proto": "https",
     }
+    plain = _event(scheme="http", headers=[("X-Forwarded-Proto", "https")])
+    assert plain["headers"]["x-forwarded-proto"] == "http"  # a client cannot claim HTTPS
     assert event["cookies"] == SAMPLE["cookies"]
     assert event["queryStringParameters"] == SAMPLE["queryStringParameters"]
     assert event["rawQueryString"] == SAMPLE["rawQueryString"]

@@ -20,6 +20,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from fpv import audit as fpv_audit
 from fpv import outbox
 from fpv.actors import SYSTEM, Actor
 from fpv.channels.allocator import allocate
@@ -234,12 +235,13 @@ def freeze_training(
                 if queued is not None:
                     messages.append(queued)
         dal.mark_frozen(tx, training_id, now)
-        dal.audit(
+        fpv_audit.record(
             tx,
-            actor=actor.audit_label(),
-            action="channels.freeze",
-            target=f"training:{training_id}",
+            actor,
+            "channels.freeze",
+            f"training:{training_id}",
             details={
+                "actor": actor.audit_label(),
                 "moves": [
                     {"registration_id": m.registration_id, "from": m.from_mhz, "to": m.to_mhz}
                     for m in the_plan.moves

@@ -4,9 +4,7 @@ notifications processed once, training cancellation, and the money ledger."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
-from typing import Any
 
 from fpv.db import Row, Tx
 
@@ -327,19 +325,6 @@ def active_registrations(tx: Tx, training_id: int) -> list[Row]:
         " AND r.status IN ('waitlisted', 'pending_payment', 'confirmed')"
         " ORDER BY r.id FOR UPDATE OF r",
         tr=training_id,
-    )
-
-
-def audit(
-    tx: Tx, *, admin_id: int | None, action: str, target: str, details: dict[str, Any]
-) -> None:
-    tx.execute(
-        "INSERT INTO admin_audit_log (admin_id, action, target, details)"
-        " VALUES (:a, :action, :target, CAST(:details AS jsonb))",
-        a=admin_id,
-        action=action,
-        target=target,
-        details=json.dumps(details),
     )
 
 

@@ -38,6 +38,7 @@ def build_event(
     route_key: str,
     path_parameters: dict[str, str] | None,
     source_ip: str = "127.0.0.1",
+    scheme: str = "https",
     account_id: str = "123456789012",
     api_id: str = "local",
 ) -> dict[str, Any]:
@@ -51,6 +52,10 @@ def build_event(
             cookies.extend(c.strip() for c in value.split(";") if c.strip())
             continue
         merged[key] = f"{merged[key]},{value}" if key in merged else value
+    # API Gateway adds these; the local gateway says what the browser really used (plain HTTP on
+    # localhost), so an app can tell whether a Secure cookie would come back.
+    merged["x-forwarded-proto"] = scheme
+    merged["x-forwarded-for"] = source_ip
     query: dict[str, str] = {}
     for k, v in parse_qsl(raw_query, keep_blank_values=True):
         query[k] = f"{query[k]},{v}" if k in query else v

@@ -116,6 +116,7 @@ class LocalGateway:
             route_key=route.route_key,
             path_parameters=params or None,
             source_ip=client,
+            scheme=request.url.scheme,
         )
         try:
             result = await run_in_threadpool(self.invoker.invoke, route.function, event)

@@ -14,8 +14,9 @@ import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from fpv import delivery, notices, outbox, passes
-from fpv.actors import Actor
+from fpv import audit, delivery, notices, outbox, passes
+from fpv.actors import SYSTEM, Actor
+from fpv.actors import admin as admin_actor
 from fpv.dal import payments as dal
 from fpv.dal import registrations as reg_dal
 from fpv.db import Database
@@ -45,14 +46,16 @@ def cancel_training(
     admin_id: int | None = None,
     now: datetime | None = None,
     actor: Actor | None = None,
+    client: audit.Client | None = None,
 ) -> TrainingCancellation:
     """`actor` (optional): who asks; a local admin only at their venues (else TrainingNotFound,
     as for a training that does not exist), and the audit record says through which door."""
     now = now or datetime.now(UTC)
+    via = {"via": actor.via} if actor is not None else {}
+    if actor is None:  # the CLI: an admin id, or the system (both see every venue)
+        actor = admin_actor(admin_id, "superadmin", set(), via="cli") if admin_id else SYSTEM
     events: list[int] = []
     notices_ids: list[int] = []
-    if actor is not None and actor.kind == "admin":
-        admin_id = actor.id
     with db.transaction() as tx:
         training = reg_dal.lock_training(tx, training_id)
         if training is None or (actor is not None and not actor.sees_venue(training["venue_id"])):
@@ -71,16 +74,14 @@ def cancel_training(
             tx, training_id, reason="training_cancelled", now=now
         )
         if newly or withdrawn or refund_ids:
-            dal.audit(
+            audit.record(
                 tx,
-                admin_id=admin_id,
-                action="training.cancel",
-                target=f"training:{training_id}",
-                details={
-                    "registrations": len(withdrawn),
-                    "refunds": len(refund_ids),
-                    **({"via": actor.via} if actor is not None else {}),
-                },
+                actor,
+                "training.cancel",
+                f"training:{training_id}",
+                client=client,
+                venue_id=training["venue_id"],
+                details={"registrations": len(withdrawn), "refunds": len(refund_ids), **via},
             )
         if newly or withdrawn:
             events.append(

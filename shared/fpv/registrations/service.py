@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+from fpv import audit as fpv_audit
 from fpv import notices, outbox, passes
 from fpv.actors import Actor
 from fpv.dal import channels as channels_dal
@@ -303,11 +304,14 @@ def cancel(
     by_admin: bool = False,
     admin_refund: bool | None = None,
     hold_minutes: int = 15,
+    in_tx: Callable[[Tx, Row], None] | None = None,
 ) -> CancelResult:
     """A pilot (or an admin, `by_admin`) cancels. Pilots must respect the venue's cut-off for a
     held seat; leaving the waitlist or an unpaid hold is always allowed. A paid seat's refund is
     decided here (`refund_policy`; an admin may say `admin_refund=False`) and queued in the same
-    transaction; the caller works the queued refunds (`refund_payment_ids`) at once."""
+    transaction; the caller works the queued refunds (`refund_payment_ids`) at once.
+    `in_tx(tx, before)` runs inside the transaction after the change (the admin API writes its
+    audit entry there)."""
     now = _now(now)
     events: list[int] = []
     with db.transaction() as tx:
@@ -333,6 +337,8 @@ def cancel(
             reason="admin_cancelled" if by_admin else "pilot_cancelled",
             admin_refund=(True if admin_refund is None else admin_refund) if by_admin else None,
         )
+        if in_tx is not None:
+            in_tx(tx, reg)
         promotions = []
         if reg["status"] in dal.SEATED and training["status"] == "scheduled":
             promotions = promote_waitlist(tx, training, now, hold_minutes)
@@ -649,11 +655,11 @@ def change_channel(
                 keep_channel=False,
             )
         if actor is not None and actor.kind == "admin":
-            payments_dal.audit(
+            fpv_audit.record(
                 tx,
-                admin_id=actor.id,
-                action="registration.channel",
-                target=f"registration:{registration_id}",
+                actor,
+                "registration.channel",
+                f"registration:{registration_id}",
                 details={"via": actor.via, "from_mhz": reg["channel_mhz"], "to_mhz": chosen.mhz},
             )
         channels_dal.pin(tx, registration_id)  # picked by a pilot or an admin: the freeze keeps it

@@ -17,11 +17,11 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field
 
+from fpv import audit as fpv_audit
 from fpv import outbox
 from fpv.actors import Actor
 from fpv.bot import render
 from fpv.dal import catalog
-from fpv.dal import payments as payments_dal
 from fpv.dal import registrations as reg_dal
 from fpv.dal import voice as dal
 from fpv.ports.events import SCHEDULE_CHANGED
@@ -112,11 +112,11 @@ def create_training(ctx: ToolContext, actor: Actor, args: CreateTraining) -> str
                     tx, SCHEDULE_CHANGED, {"training_id": training_id, "reason": "created"}
                 )
             )
-        payments_dal.audit(
+        fpv_audit.record(
             tx,
-            admin_id=actor.id,
-            action="training.create",
-            target=f"venue:{args.venue_id}",
+            actor,
+            "training.create",
+            f"venue:{args.venue_id}",
             details={"via": actor.via, "trainings": ids},
         )
     outbox.publish_now(ctx.db, ctx.bus, events)
@@ -177,11 +177,11 @@ def move_training(ctx: ToolContext, actor: Actor, args: MoveTraining) -> str:
             )
             queued = outbox.message(tx, pilot["telegram_id"], text)
             notices += [queued] if queued is not None else []
-        payments_dal.audit(
+        fpv_audit.record(
             tx,
-            admin_id=actor.id,
-            action="training.move",
-            target=f"training:{args.training_id}",
+            actor,
+            "training.move",
+            f"training:{args.training_id}",
             details={
                 "via": actor.via,
                 "from": row["starts_at"].isoformat(),

@@ -20,11 +20,11 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from fpv import audit as fpv_audit
 from fpv import outbox
 from fpv.actors import Actor
 from fpv.bot import render
 from fpv.channels.bands import parse_analog_label
-from fpv.dal import payments as payments_dal
 from fpv.dal import voice as dal
 from fpv.db import Database, Row, Tx
 from fpv.ports.events import EventBus
@@ -337,11 +337,11 @@ def message_pilots(ctx: ToolContext, actor: Actor, args: MessagePilots) -> str:
             text = t("voice.notice.message", lang, text=args.text, **_brief(row, lang))
             queued = outbox.message(tx, pilot["telegram_id"], text)
             ids += [queued] if queued is not None else []
-        payments_dal.audit(
+        fpv_audit.record(
             tx,
-            admin_id=actor.id,
-            action="training.message",
-            target=f"training:{args.training_id}",
+            actor,
+            "training.message",
+            f"training:{args.training_id}",
             details={"via": actor.via, "pilots": len(ids)},
         )
     if ctx.deliverers is not None and ids:
