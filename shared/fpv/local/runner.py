@@ -135,7 +135,7 @@ def platform(
         yield LocalGateway(
             template,
             site_dir=site_dir,
-            admin_dir=root / "static_site" / "admin",
+            admin_dir=root / "static_site" / "admin" / "dist",  # built by `make admin-page`
             invoker=invoker,
             extra_routes=sandbox_routes,
             site_headers=site_headers(settings.site_tile_url),

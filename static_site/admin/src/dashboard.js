@@ -197,6 +197,10 @@ function chartCard(key, title, config) {
   const canvas = h("canvas", { role: "img", "aria-label": title });
   const card = h("figure", { class: "card chart", dataset: { chart: key } }, h("figcaption", {}, title), h("div", { class: "canvas" }, canvas));
   const options = { responsive: true, maintainAspectRatio: false, ...(config.options || {}) };
+  if (config.type === "bar") {
+    const axis = options.indexAxis === "y" ? "x" : "y";
+    options.scales = { ...(options.scales || {}), [axis]: { beginAtZero: true, ticks: { precision: 0 }, ...(options.scales?.[axis] || {}) } };
+  }
   requestAnimationFrame(() => charts.push(new Chart(canvas, { ...config, options })));
   return card;
 }

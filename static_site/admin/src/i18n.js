@@ -136,6 +136,7 @@ export const TEXTS = {
   "att.no_show": ["не пришёл", "no-show"],
 
   "venues.title": ["Площадки", "Venues"],
+  "venue.seats": ["{n} мест", "{n} seats"],
   "venues.new": ["Новая площадка", "New venue"],
   "venues.city.new": ["Новый город", "New city"],
   "venue.field.name": ["Название", "Name"],

@@ -565,7 +565,7 @@ async function channelBoard(board, training, v, note) {
           h("span", { class: `rating ${ratingClass(rating)}`, dataset: { heatRating: heat } }, `${t("board.rating")}: ${rating}`),
           spacing !== null ? h("span", { class: "spacing", dataset: { heatSpacing: heat } }, `${t("board.spacing")}: ${t("board.mhz", { n: spacing })}`) : null,
         ),
-        h("div", { class: "spectrum", "aria-hidden": "true" }, spectrum(rows, v)),
+        h("div", { class: "spectrum", "aria-hidden": "true" }, h("span", { class: "edge lo" }, String(v.min_mhz)), h("span", { class: "edge hi" }, String(v.max_mhz)), spectrum(rows, v)),
         regTable(rows, { open, started, channels, heatFreqs: freqs, rating, training, note, reload }),
       ),
     );
@@ -620,12 +620,12 @@ function regRow(r, ctx) {
     h("td", { "data-label": t("board.col.payment") }, paymentText(r.payment)),
     h("td", { "data-label": t("board.col.attendance") }, attendanceCell(r, ctx)),
   ];
-  const actions = h("td", { "data-label": t("board.col.actions"), class: "row-actions" });
+  const actions = h("div", { class: "row-actions" });
   if (!ctx.inert) {
     if (ctx.open && SEATED.has(r.status) && r.channel_mhz) actions.append(moveControl(r, nick, ctx));
     if (["pending_payment", "confirmed", "waitlisted"].includes(r.status) && ctx.training.status === "scheduled") actions.append(withdrawButton(r, nick, ctx));
   }
-  cells.push(actions);
+  cells.push(h("td", { "data-label": t("board.col.actions") }, actions));
   return h("tr", { dataset: { registration: r.id } }, cells);
 }
 
@@ -815,7 +815,7 @@ function venueCard(v, note) {
     { class: "card venue", dataset: { venue: v.id } },
     h("h3", {}, v.name),
     h("p", { class: "muted" }, v.address || "—", " · ", v.time_zone),
-    h("p", {}, `${v.min_mhz}–${v.max_mhz} MHz · ${v.default_capacity} · ${price(v.default_price_kopecks)}`),
+    h("p", {}, `${t("board.mhz", { n: `${v.min_mhz}–${v.max_mhz}` })} · ${t("venue.seats", { n: v.default_capacity })} · ${price(v.default_price_kopecks)}`),
     h("details", {}, h("summary", { class: "button ghost" }, t("training.edit")), form),
   );
 }
@@ -1169,12 +1169,14 @@ async function render() {
   const root = clear(main());
   root.setAttribute("aria-busy", "true");
   const content = h("div", { class: "view" });
+  root.removeAttribute("data-ready");
   const pending = loading();
-  root.append(pending, content);
+  root.append(content, pending); // shown until the view shows something of its own (CSS)
   try {
     await view(content, ...(hash.match(re).slice(1).filter((x) => x && !x.startsWith("?"))));
     if (seq !== renderSeq) return;
     pending.remove();
+    root.setAttribute("data-ready", hash);
   } catch (error) {
     if (seq !== renderSeq) return;
     clear(root).append(message("error", error instanceof ApiError ? error.message : t("error.unknown", { status: "JS" })));
