@@ -141,6 +141,7 @@ def log_in(page, url: str, telegram: FakeTelegram, login: str, telegram_id: int)
 
 def shot(page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
+    page.evaluate("window.scrollTo(0, 0)")  # the sticky header at the top of a full-page shot
     page.screenshot(path=str(ARTIFACTS / f"admin-{name}.png"), full_page=True)
 
 
@@ -179,7 +180,9 @@ def test_an_organizers_day_in_the_browser(admin_url, browser, db, telegram):
         "SELECT r.training_id AS id FROM registrations r JOIN pilots p ON p.id = r.pilot_id"
         " WHERE p.nickname = 'Vortex'",
     )
-    page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = browser.new_page(
+        viewport={"width": 1280, "height": 900}, locale="ru-RU", accept_downloads=True
+    )
     watch = Watch(page, admin_url)
 
     # 1. The two-step login; a wrong code is refused in words and the right one lets in.
@@ -270,7 +273,21 @@ def test_an_organizers_day_in_the_browser(admin_url, browser, db, telegram):
     assert reg["channel_mhz"] == 5695
     shot(page, "board-1280")
 
-    # 4. Destructive actions ask first: withdrawing a pilot, cancelled by Escape, changes nothing.
+    # The rebalance proposal says what it gains; applied after a confirmation, the rating rises.
+    page.click("text=Предложить перестановку")
+    proposal = page.wait_for_selector(".rebalance-out p:not(.loading)")
+    assert proposal.inner_text().startswith("Заезд 1: рейтинг станет")
+    assert f"(сейчас {server_rating})" in proposal.inner_text()
+    proposed = int(re.search(r"станет (-?\d+)", proposal.inner_text()).group(1))
+    assert proposed > server_rating
+    shot(page, "rebalance-1280")
+    page.click("text=Применить перестановку")
+    page.click("dialog.confirm [data-confirm=yes]")
+    page.wait_for_selector(".msg-ok >> text=Переставлено пилотов")
+    assert page.locator("[data-heat-rating='1']").inner_text().endswith(f": {proposed}")
+
+    # 4. Destructive actions ask first: withdrawing a pilot, cancelled by Escape, changes nothing;
+    # confirmed, it withdraws them.
     page.locator("tr", has_text="Korvin").locator("button", has_text="Снять").click()
     dialog = page.wait_for_selector("dialog.confirm")
     assert "Korvin" in dialog.inner_text()
@@ -282,6 +299,17 @@ def test_an_organizers_day_in_the_browser(admin_url, browser, db, telegram):
         " WHERE p.nickname = 'Korvin'",
     )
     assert [r["status"] for r in statuses] == ["confirmed"]
+    page.locator("tr", has_text="Korvin").locator("button", has_text="Снять").click()
+    page.click("dialog.confirm [data-confirm=yes]")
+    done = page.wait_for_selector(".msg-ok >> text=Korvin снят")
+    assert "Возвратов: 0" in done.inner_text()
+    statuses = q(
+        db,
+        "SELECT r.status FROM registrations r JOIN pilots p ON p.id = r.pilot_id"
+        " WHERE p.nickname = 'Korvin'",
+    )
+    assert [r["status"] for r in statuses] == ["cancelled"]
+    assert page.locator(".heat", has_text="Korvin").count() == 0
 
     # 5. The dashboard: the paid seat is the revenue; charts drawn.
     page.click("#nav >> text=Сводка")
@@ -341,7 +369,7 @@ def test_a_local_admin_sees_only_their_venue(admin_url, browser, db, telegram):
     [foreign] = q(
         db, "SELECT id FROM trainings WHERE venue_id = :v ORDER BY starts_at LIMIT 1", v=other
     )
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="ru-RU")
     watch = Watch(page, admin_url)
     log_in(page, admin_url, telegram, "local_one", 960_002)
     listed = page.locator("table.trainings tbody tr")

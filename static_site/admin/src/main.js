@@ -344,6 +344,8 @@ async function seriesView(root) {
   const showDefaults = () => {
     const v = venueById(list, Number(venue.value));
     hint.textContent = defaultsHint(v);
+    capacity.placeholder = v ? String(v.default_capacity) : "";
+    cost.placeholder = v ? String(v.default_price_kopecks / 100) : "";
   };
   venue.addEventListener("change", showDefaults);
   showDefaults();
@@ -707,7 +709,7 @@ function withdrawButton(r, nick, ctx) {
 }
 
 function rebalanceBlock(training, regs, note, reload) {
-  const nickOf = new Map(regs.map((r) => [r.id, r.nickname || `#${r.pilot_id}`]));
+  const byId = new Map(regs.map((r) => [r.id, r]));
   const out = h("div", { class: "rebalance-out", "aria-live": "polite" });
   const propose = h("button", { type: "button" }, t("board.rebalance"));
   propose.addEventListener("click", async () => {
@@ -722,9 +724,33 @@ function rebalanceBlock(training, regs, note, reload) {
     }
     for (const heat of proposal.heats) {
       if (!heat.moves.length) continue;
+      // What it gains, in the organizer's language: the rating and spacing now and after.
+      const seated = regs.filter((r) => SEATED.has(r.status) && r.heat === heat.heat && r.channel_mhz);
+      const now = seated.map((r) => r.channel_mhz);
+      const moved = new Map(heat.moves.map((m) => [m.registration_id, m.to_mhz]));
+      const after = seated.map((r) => moved.get(r.id) ?? r.channel_mhz);
       out.append(
-        h("p", {}, t("board.rebalance.heat", { heat: heat.heat, rating: heat.rating ?? "—", gain: heat.gain || "" })),
-        h("ul", {}, heat.moves.map((m) => h("li", {}, `${nickOf.get(m.registration_id) || m.registration_id}: ${m.from_mhz} → ${m.to_label} (${m.to_mhz})`))),
+        h(
+          "p",
+          { dataset: { proposalHeat: heat.heat } },
+          t("board.rebalance.heat", {
+            heat: heat.heat,
+            now: imdRating(now),
+            rating: heat.rating ?? imdRating(after),
+            spacing: minSpacing(now) ?? "—",
+            spacingAfter: minSpacing(after) ?? "—",
+            n: heat.moves.length,
+          }),
+        ),
+        h(
+          "ul",
+          {},
+          heat.moves.map((m) => {
+            const r = byId.get(m.registration_id);
+            const from = `${r?.channel_label || ""} ${m.from_mhz}`.trim();
+            return h("li", {}, h("strong", {}, r?.nickname || `#${m.registration_id}`), `: ${from} → ${m.to_label} ${t("board.mhz", { n: m.to_mhz })}`);
+          }),
+        ),
       );
     }
     const apply = h("button", { type: "button", class: "primary" }, t("board.rebalance.apply"));
