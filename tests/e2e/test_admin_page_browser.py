@@ -7,6 +7,9 @@ kept to their venue. Screenshots at 1280 and 390 px go to test-artifacts/."""
 
 from __future__ import annotations
 
+import codecs
+import csv
+import io
 import json
 import re
 import subprocess
@@ -311,6 +314,26 @@ def test_an_organizers_day_in_the_browser(admin_url, browser, db, telegram):
     assert [r["status"] for r in statuses] == ["cancelled"]
     assert page.locator(".heat", has_text="Korvin").count() == 0
 
+    # The pilot list as CSV: UTF-8 with a BOM, ";" for Excel, Cyrillic intact, parsed back.
+    with page.expect_download() as got:
+        page.click("[data-csv=pilots]")
+    raw = Path(got.value.path()).read_bytes()
+    assert raw.startswith(codecs.BOM_UTF8) and got.value.suggested_filename.endswith(".csv")
+    table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    assert table[0][:4] == ["Пилот", "Канал", "МГц", "Заезд"]
+    by_nick = {row[0]: row for row in table[1:]}
+    assert set(by_nick) == {"Skywalker", "Vortex", "Korvin"}
+    assert by_nick["Korvin"][4] == "отменена" and by_nick["Skywalker"][4] == "подтверждена"
+    channels = q(
+        db,
+        "SELECT p.nickname, r.channel_mhz FROM registrations r JOIN pilots p ON p.id = r.pilot_id"
+        " WHERE r.training_id = :t AND r.status = 'confirmed'",
+        t=demo["id"],
+    )
+    assert {(r["nickname"], str(r["channel_mhz"])) for r in channels} == {
+        (n, by_nick[n][2]) for n in ("Skywalker", "Vortex")
+    }
+
     # 5. The dashboard: the paid seat is the revenue; charts drawn.
     page.click("#nav >> text=Сводка")
     page.wait_for_selector("[data-tile=paid]")
@@ -331,6 +354,15 @@ def test_an_organizers_day_in_the_browser(admin_url, browser, db, telegram):
     lines = [json.loads(x) for x in Path(path).read_text(encoding="utf-8").splitlines()]
     actions = [x["action"] for x in lines]
     assert "registration.move_channel" in actions and "training.create_series" in str(actions)
+    page.select_option("select[data-csv-sep=audit]", ",")
+    with page.expect_download() as got:
+        page.click("[data-csv=audit]")
+    raw = Path(got.value.path()).read_bytes()
+    assert raw.startswith(codecs.BOM_UTF8)
+    table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert table[0][:4] == ["Когда", "Кто", "Действие", "Объект"]
+    assert [row[2] for row in table[1:]] == actions  # oldest first, as the chain goes
+    assert page.locator(".progress", has_text="строк").count() == 1
     shot(page, "audit-1280")
 
     # 7. English, and a phone: every screen fits 390 px.

@@ -7,6 +7,7 @@ import { busy, clear, confirmDialog, field, h, loading, message, notice } from "
 import { price, rub, stamp, venueLocalToIso, isoToVenueLocal, when } from "./format.js";
 import { getLang, setLang, t } from "./i18n.js";
 import { analogChannels, imdRating, minSpacing } from "./imd.js";
+import { saveFile, toCsv } from "./csv.js";
 
 const state = { me: null, venues: null, cities: null, paths: null, schemas: null, loginNote: null };
 const main = () => document.getElementById("main");
@@ -419,7 +420,22 @@ async function trainingView(root, id) {
   if (training.status !== "cancelled") {
     actions.append(editTraining(training, v, note), cancelTrainingButton(training, note));
   }
-  for (const b of exportButtons(paths, { training_id: id }, note)) actions.append(b);
+  const served = exportButtons(paths, { training_id: id }, note);
+  for (const b of served) actions.append(b);
+  if (!served.some((b) => b.querySelector("[data-export=csv]"))) {
+    actions.append(
+      csvControl(note, t("training.export.csv"), "pilots", async () => {
+        const regs = await api.get(`/api/admin/trainings/${id}/registrations`);
+        const header = [t("board.col.pilot"), t("csv.col.label"), t("csv.col.mhz"), t("csv.col.heat"), t("board.col.status"), t("board.col.payment"), t("board.col.attendance")];
+        const rows = regs
+          .filter((r) => r.status !== "expired")
+          .sort((a, b) => a.heat - b.heat || (a.channel_mhz || 0) - (b.channel_mhz || 0))
+          .map((r) => [r.nickname || `#${r.pilot_id ?? ""}`, r.channel_label || "", r.channel_mhz ?? "", r.heat, t(`reg.${r.status}`), paymentText(r.payment), r.attendance ? t(`att.${r.attendance}`) : ""]);
+        const day = isoToVenueLocal(training.starts_at, v.time_zone).slice(0, 10);
+        return { name: `pilots-${id}-${day}.csv`, header, rows };
+      }),
+    );
+  }
   head.append(actions);
   const board = h("section", { class: "card board", id: "board" }, loading());
   root.append(h("p", {}, h("a", { href: "#/trainings" }, t("common.back"))), head, note.el, board);
@@ -530,6 +546,29 @@ function exportLabel(path, ext) {
   if (path.includes("audit")) return getLang() === "en" ? `Export the log (${upper})` : `Выгрузить журнал (${upper})`;
   const name = path.split("/").pop().replace(/\..*$/, "");
   return `${name} (${upper})`;
+}
+
+// A CSV made here from the API's answer: a button, the separator, progress while it is gathered.
+function csvControl(note, label, key, produce) {
+  const sep = h(
+    "select",
+    { "aria-label": t("csv.sep"), class: "csv-sep", dataset: { csvSep: key } },
+    h("option", { value: ";", selected: getLang() === "ru" }, t("csv.sep.semicolon")),
+    h("option", { value: ",", selected: getLang() === "en" }, t("csv.sep.comma")),
+  );
+  const button = h("button", { type: "button", class: "ghost", dataset: { csv: key } }, "⤓ ", label);
+  const progress = h("span", { class: "progress", "aria-live": "polite" });
+  button.addEventListener("click", async () => {
+    progress.textContent = t("common.loading");
+    const file = await busy(button, note, () => produce((n) => (progress.textContent = t("csv.progress", { n }))));
+    if (!file) {
+      progress.textContent = "";
+      return;
+    }
+    saveFile(file.name, toCsv(file.header, file.rows, sep.value));
+    progress.textContent = t("csv.done", { name: file.name, n: file.rows.length });
+  });
+  return h("span", { class: "export" }, button, sep, progress);
 }
 
 // --- the channel board ------------------------------------------------------------------------
@@ -962,7 +1001,26 @@ async function auditView(root) {
     clear(exports);
     const q = query();
     const extra = new URLSearchParams(Object.entries({ since: q.since, until: q.until }).filter(([, v]) => v)).toString();
-    for (const b of exportButtons(paths, { query: extra ? `${extra}` : "" }, note)) exports.append(b);
+    const served = exportButtons(paths, { query: extra ? `${extra}` : "" }, note);
+    for (const b of served) exports.append(b);
+    if (!served.some((b) => b.querySelector("[data-export=csv]"))) {
+      exports.append(
+        csvControl(note, t("audit.export.csv"), "audit", async (progress) => {
+          const all = [];
+          let before;
+          for (;;) {
+            const page = await api.get("/api/admin/audit", { ...q, before_id: before, limit: 1000 });
+            all.push(...page);
+            progress(all.length);
+            if (page.length < 1000 || all.length >= 100_000) break;
+            before = page[page.length - 1].id;
+          }
+          const header = [t("audit.at"), t("audit.actor"), t("audit.action"), t("audit.target"), t("csv.col.venue"), t("csv.col.before"), t("csv.col.after"), t("csv.col.hash")];
+          const rows = all.reverse().map((r) => [r.at, r.actor || "", r.action, r.target || "", r.venue_id ?? "", r.before ?? "", r.after ?? (Object.keys(r.details || {}).length ? r.details : ""), r.hash || ""]);
+          return { name: `audit-${new Date().toISOString().slice(0, 10)}.csv`, header, rows };
+        }),
+      );
+    }
   };
   const body = h("tbody");
   const table = h(
@@ -1012,11 +1070,18 @@ async function auditView(root) {
 }
 
 function changeText(r) {
-  const show = (x) => (x === null || x === undefined ? "" : typeof x === "object" ? JSON.stringify(x) : String(x));
-  const before = show(r.before);
-  const after = show(r.after);
-  if (before && after) return `${before} → ${after}`;
-  return after || before || (Object.keys(r.details || {}).length ? JSON.stringify(r.details) : "—");
+  const show = (x) => (x === null || x === undefined ? "∅" : typeof x === "object" ? JSON.stringify(x) : String(x));
+  const isObj = (x) => x && typeof x === "object" && !Array.isArray(x);
+  if (isObj(r.before) && isObj(r.after)) {
+    // Only what changed: "field: before → after".
+    const keys = [...new Set([...Object.keys(r.before), ...Object.keys(r.after)])];
+    const changed = keys.filter((k) => JSON.stringify(r.before[k]) !== JSON.stringify(r.after[k]));
+    return changed.map((k) => `${k}: ${show(r.before[k])} → ${show(r.after[k])}`).join("; ") || "—";
+  }
+  if (r.before !== null && r.before !== undefined && r.after !== null && r.after !== undefined) return `${show(r.before)} → ${show(r.after)}`;
+  const one = r.after ?? r.before;
+  if (one !== null && one !== undefined) return show(one);
+  return Object.keys(r.details || {}).length ? JSON.stringify(r.details) : "—";
 }
 
 // --- admins and API keys (superadmin) ---------------------------------------------------------
