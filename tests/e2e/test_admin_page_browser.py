@@ -14,7 +14,7 @@ import json
 import re
 import subprocess
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -423,6 +423,32 @@ def test_a_local_admin_sees_only_their_venue(admin_url, browser, db, telegram):
     with page.expect_response(lambda r: "/registrations" in r.url) as answer:
         page.evaluate(f"fetch('/api/admin/trainings/{foreign['id']}/registrations')")
     assert answer.value.status == 404
+
+    # They plan their own venue: a training at 18:00 venue time (the venue's zone, not the
+    # browser's), priced in roubles.
+    page.goto(f"{admin_url}/admin/#/trainings/new")
+    page.wait_for_selector("#training-form")
+    assert page.locator("#training-form select").first.locator("option").count() == 1
+    [zone] = q(db, "SELECT time_zone FROM venues WHERE id = :v", v=own)
+    day = (datetime.now(UTC) + timedelta(days=40)).date()
+    form = page.locator("#training-form")
+    form.get_by_label("Название").fill("Ночная <b>гонка</b>")
+    form.get_by_label("Начало (время площадки)").fill(f"{day.isoformat()}T18:00")
+    form.get_by_label("Цена, ₽").fill("350")
+    form.get_by_label("Цена, ₽").press("Enter")
+    page.wait_for_selector("[data-heat-rating], #board .msg-info")
+    [made] = q(
+        db,
+        "SELECT venue_id, starts_at, ends_at, price_kopecks FROM trainings"
+        " WHERE title = 'Ночная <b>гонка</b>'",
+    )
+    assert made["venue_id"] == own and made["price_kopecks"] == 35_000
+    local = made["starts_at"].astimezone(ZoneInfo(zone["time_zone"]))
+    assert (local.date(), local.hour, local.minute) == (day, 18, 0)
+    assert made["ends_at"] - made["starts_at"] == timedelta(minutes=120)
+    assert (
+        page.locator("h1").first.inner_text().startswith("Ночная <b>гонка</b>")
+    )  # text, not markup
 
     # The dashboard counts only their venue.
     page.goto(f"{admin_url}/admin/#/dashboard")

@@ -11,7 +11,9 @@ import json
 import random
 import shutil
 import subprocess
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -104,3 +106,25 @@ def test_csv_files_parse_back(sep):
     # Text that a spreadsheet would run as a formula is kept as text; numbers stay numbers.
     assert back[3] == ["'=HYPERLINK(1)", "'+1", "-2", "'@sum", "  spaced  "]
     assert back[4] == ["", "", "0", "", "ё"]
+
+
+def test_venue_local_times_become_the_right_instants():
+    cases = [
+        ("2027-02-10T18:00", "Europe/Moscow"),
+        ("2027-02-10T18:00", "Asia/Novosibirsk"),
+        ("2027-03-28T01:30", "Europe/Berlin"),  # the night clocks go forward
+        ("2027-10-31T04:30", "Europe/Berlin"),  # and back
+        ("2027-07-01T23:45", "America/New_York"),
+    ]
+    got = node(
+        'import { venueLocalToIso, isoToVenueLocal } from "./format.js";\n'
+        "console.log(JSON.stringify(input.map(([l, z]) => {\n"
+        "  const iso = venueLocalToIso(l, z);\n"
+        "  return [iso, isoToVenueLocal(iso, z)];\n"
+        "})));",
+        cases,
+    )
+    for (local, zone), (iso, back) in zip(cases, got, strict=True):
+        expected = datetime.fromisoformat(local).replace(tzinfo=ZoneInfo(zone))
+        assert datetime.fromisoformat(iso.replace("Z", "+00:00")) == expected, (local, zone)
+        assert back == local

@@ -9,7 +9,7 @@ import { getLang, setLang, t } from "./i18n.js";
 import { analogChannels, imdRating, minSpacing } from "./imd.js";
 import { saveFile, toCsv } from "./csv.js";
 
-const state = { me: null, venues: null, cities: null, paths: null, schemas: null, loginNote: null };
+const state = { me: null, venues: null, cities: null, paths: null, schemas: null, loginNote: null, newKey: null };
 const main = () => document.getElementById("main");
 let renderSeq = 0;
 
@@ -1159,8 +1159,10 @@ async function keysView(root) {
   const scopesSchema = state.schemas?.ApiKeyIn?.properties?.scopes?.items;
   const scopes = scopesSchema?.enum || scopesSchema?.anyOf?.flatMap((s) => s.enum || (s.const ? [s.const] : [])) || ["schedule:read"];
   root.append(pageHead("keys.title"), note.el);
-  const shown = h("div", { "aria-live": "polite" });
-  root.append(shown);
+  if (state.newKey) {
+    root.append(h("div", { class: "msg msg-ok", role: "status" }, h("p", {}, t("keys.shown")), h("code", { class: "secret", tabindex: 0 }, state.newKey)));
+    state.newKey = null; // shown once
+  }
   root.append(
     rows.length
       ? h(
@@ -1207,9 +1209,8 @@ async function keysView(root) {
     e.preventDefault();
     const created = await busy(save, note, () => api.post("/api/admin/api-keys", { name: name.value.trim(), scopes: picked(scopeBoxes), venue_ids: picked(venueBoxes).map(Number) }));
     if (!created) return;
+    state.newKey = created.key;
     await render();
-    const box = document.querySelector("#main [aria-live]");
-    box?.append(h("div", { class: "msg msg-ok" }, h("p", {}, t("keys.shown")), h("code", { class: "secret", tabindex: 0 }, created.key)));
   });
   root.append(h("details", { class: "card" }, h("summary", {}, t("keys.new")), form));
 }
