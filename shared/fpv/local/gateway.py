@@ -4,6 +4,7 @@ at `/`, the admin page at `/admin/`, plus local-only pages (e.g. the chat sandbo
 from __future__ import annotations
 
 import logging
+import mimetypes
 import os
 import stat
 from collections.abc import Mapping, Sequence
@@ -13,8 +14,9 @@ from typing import Any
 import anyio
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -28,7 +30,26 @@ log = logging.getLogger("fpv.local.gateway")
 
 class SiteFiles(StaticFiles):
     """The built site as CloudFront serves it: a missing page under /en/ gets the English 404
-    page (en/404.html), any other the Russian one (404.html)."""
+    page (en/404.html), any other the Russian one (404.html).
+
+    A publish replaces files while they are served (write + rename): each response reads one
+    open file, so its length, ETag and bytes always belong together (a FileResponse would stat
+    one file and stream the next, cutting the body short)."""
+
+    def file_response(
+        self, full_path: Any, stat_result: os.stat_result, scope: Scope, status_code: int = 200
+    ) -> Response:
+        with open(full_path, "rb") as opened:
+            current = os.fstat(opened.fileno())
+            body = opened.read()
+        etag = f'"{current.st_mtime_ns:x}-{current.st_size:x}"'
+        request_etags = Headers(scope=scope).get("if-none-match", "")
+        if status_code == 200 and etag in [e.strip() for e in request_etags.split(",")]:
+            return Response(status_code=304, headers={"etag": etag})
+        media_type = mimetypes.guess_type(str(full_path))[0] or "application/octet-stream"
+        return Response(
+            body, status_code=status_code, media_type=media_type, headers={"etag": etag}
+        )
 
     async def get_response(self, path: str, scope: Scope) -> Response:
         response = await super().get_response(path, scope)
@@ -38,7 +59,7 @@ class SiteFiles(StaticFiles):
                 self.lookup_path, os.path.join("en", "404.html")
             )
             if found and stat.S_ISREG(found.st_mode):
-                return FileResponse(full_path, stat_result=found, status_code=404)
+                return self.file_response(full_path, found, scope, status_code=404)
         return response
 
 
