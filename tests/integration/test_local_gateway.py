@@ -3,6 +3,7 @@ page are served, and a database outage is reported, not hidden."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import httpx
@@ -38,11 +39,16 @@ def test_health_reports_database_and_schema(gateway_url):
 
 
 def test_site_and_admin_are_served(gateway_url):
+    subprocess.run(["make", "-s", "admin-page"], cwd=ROOT, check=True, timeout=300)  # the bundle
     home = httpx.get(f"{gateway_url}/")
     assert home.status_code == 200 and "<html" in home.text
     assert home.text.count('data-training="') > 0  # seeded demo trainings
     admin = httpx.get(f"{gateway_url}/admin", follow_redirects=True)
-    assert admin.status_code == 200 and "/api/health" in admin.text
+    assert admin.status_code == 200 and '<script type="module" src="app.js">' in admin.text
+    assert "script-src 'self'" in admin.text and "unsafe-inline" not in admin.text
+    script = httpx.get(f"{gateway_url}/admin/app.js")
+    assert script.status_code == 200 and "javascript" in script.headers["content-type"]
+    assert httpx.get(f"{gateway_url}/admin/package.json").status_code == 404  # only the build
     assert httpx.get(f"{gateway_url}/no/such/page").status_code == 404
     assert httpx.post(f"{gateway_url}/api/health").status_code in (404, 405)
 

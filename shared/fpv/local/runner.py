@@ -132,10 +132,13 @@ def platform(
             stack.callback(scheduler.stop)
         stack.callback(db.close)
         stack.enter_context(_reaping_connections())
+        admin_dir = root / "static_site" / "admin" / "dist"  # the bundle `make admin-page` builds
+        if not (admin_dir / "index.html").is_file():
+            log.warning("the admin page is not built: run `make admin-page` (/admin/ is 404)")
         yield LocalGateway(
             template,
             site_dir=site_dir,
-            admin_dir=root / "static_site" / "admin",
+            admin_dir=admin_dir,
             invoker=invoker,
             extra_routes=sandbox_routes,
             site_headers=site_headers(settings.site_tile_url),
