@@ -13,14 +13,14 @@ a permanent error ends the row as 'failed' (logged, counted). Rows hold a Telegr
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fpv.dal import outbox as dal
 from fpv.db import Database, Row, Tx
-from fpv.ports.events import EventBus
+from fpv.ports.events import SCHEDULE_CHANGED, EventBus
 
 log = logging.getLogger("fpv.outbox")
 
@@ -28,6 +28,7 @@ MESSAGE = "telegram.message"
 INVOICE = "telegram.invoice"
 PASS_INVOICE = "telegram.pass_invoice"  # noqa: S105 - a kind, not a secret
 EVENT = "event"
+WEBHOOK = "webhook"  # an integration's signed webhook (fpv.webhooks)
 
 LEASE = timedelta(minutes=2)  # longer than one Bot API call may take
 MAX_ATTEMPTS = 30  # ~ a day of backoff before a row is given up
@@ -92,7 +93,18 @@ def enqueue_pass_invoice(tx: Tx, pass_id: int, telegram_id: int, language: str) 
     return outbox_id
 
 
-def event(tx: Tx, detail_type: str, detail: dict[str, Any]) -> int:
+def event(
+    tx: Tx, detail_type: str, detail: dict[str, Any], *, registration_ids: Sequence[int] = ()
+) -> int:
+    """Queue an event for the bus; a "schedule changed" also queues the integrations' webhooks
+    it means (`fpv.webhooks`), about `registration_ids` when the change concerns registrations
+    (they travel to the webhooks only, not in the event's detail)."""
+    if detail_type == SCHEDULE_CHANGED and "training_id" in detail:
+        from fpv import webhooks
+
+        webhooks.schedule_changed(
+            tx, int(detail["training_id"]), str(detail.get("reason")), registration_ids
+        )
     outbox_id = dal.insert(
         tx,
         kind=EVENT,
@@ -133,6 +145,7 @@ class Deliverers:
     telegram: Callable[[str, dict[str, Any]], Any] | None = None  # (method, params) -> result
     invoice_params: Callable[[Database, int, str], dict[str, Any] | None] | None = None
     pass_invoice_params: Callable[[Database, int, str], dict[str, Any] | None] | None = None
+    webhook: Callable[[Database, Row], None] | None = None  # fpv.webhooks.Sender
 
 
 @dataclass
@@ -158,6 +171,11 @@ def _send(db: Database, ports: Deliverers, row: Row) -> None:
             ports.bus.publish(payload["detail_type"], payload["detail"])
         except Exception as exc:  # EventBridge throttling, network, partial failure
             raise Transient(f"event bus: {type(exc).__name__}: {exc}"[:200]) from None
+        return
+    if kind == WEBHOOK:
+        if ports.webhook is None:
+            raise Transient("no webhook sender here")
+        ports.webhook(db, row)
         return
     if ports.telegram is None:
         raise Transient("no Bot API here")
