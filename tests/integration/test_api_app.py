@@ -148,7 +148,9 @@ def test_app_signs_up_pays_in_telegram_cancels_and_deletes(p: BotPlatform):
     card = api(p, "GET", f"/api/app/trainings/{free}", token).json()
     assert card["mine"] is None and card["channels"]
     wanted = card["channels"][1]["mhz"]
-    r = api(p, "POST", f"/api/app/trainings/{free}/registrations", token, json={"channel_mhz": wanted})
+    r = api(
+        p, "POST", f"/api/app/trainings/{free}/registrations", token, json={"channel_mhz": wanted}
+    )
     assert r.status_code == 201, r.text
     reg = r.json()["registration"]
     assert reg["status"] == "confirmed" and reg["channel_mhz"] == wanted
@@ -170,7 +172,9 @@ def test_app_signs_up_pays_in_telegram_cancels_and_deletes(p: BotPlatform):
     assert {m["training_id"] for m in mine} == {free, paid}
 
     other = [c for c in card["channels"] if c["mhz"] != wanted][0]["mhz"]
-    moved = api(p, "PUT", f"/api/app/registrations/{reg['id']}/channel", token, json={"channel_mhz": other})
+    moved = api(
+        p, "PUT", f"/api/app/registrations/{reg['id']}/channel", token, json={"channel_mhz": other}
+    )
     assert moved.status_code == 200 and moved.json()["mhz"] == other
 
     gone = api(p, "DELETE", f"/api/app/registrations/{reg['id']}", token)

@@ -99,13 +99,13 @@ def insert_subscription(
 ) -> Row | None:
     return tx.one(
         "INSERT INTO webhook_subscriptions (api_key_id, url, event_types, secret)"
-        " VALUES (:k, :url, CAST(:types AS text[]), :secret)"
+        " VALUES (:k, :url, CAST(:patterns AS text[]), :secret)"
         " ON CONFLICT (api_key_id, url) DO NOTHING"
         " RETURNING id, api_key_id, url, event_types, created_at, failing_since, disabled_at,"
         " disabled_reason",
         k=key_id,
         url=url,
-        types=event_types,
+        patterns=event_types,
         secret=secret,
     )
 
