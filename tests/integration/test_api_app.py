@@ -171,7 +171,7 @@ def test_app_signs_up_pays_in_telegram_cancels_and_deletes(p: BotPlatform):
     mine = api(p, "GET", "/api/app/registrations", token).json()
     assert {m["training_id"] for m in mine} == {free, paid}
 
-    other = [c for c in card["channels"] if c["mhz"] != wanted][0]["mhz"]
+    other = next(c for c in card["channels"] if c["mhz"] != wanted)["mhz"]
     moved = api(
         p, "PUT", f"/api/app/registrations/{reg['id']}/channel", token, json={"channel_mhz": other}
     )

@@ -84,7 +84,7 @@ def test_schedule_needs_no_key_filters_pages_and_etags(base, db):
     changed = get(base, "/api/v1/trainings", headers={"If-None-Match": tag})
     assert changed.status_code == 200 and changed.headers["etag"] != tag
 
-    assert get(base, f"/api/v1/venues?city=999999").json() == {"items": []}
+    assert get(base, "/api/v1/venues?city=999999").json() == {"items": []}
     assert len(get(base, "/api/v1/cities").json()["items"]) == 2
     ics = get(base, f"/api/v1/trainings/{later}.ics")
     assert ics.status_code == 200 and b"BEGIN:VEVENT" in ics.content
