@@ -28,7 +28,9 @@ MESSAGE = "telegram.message"
 INVOICE = "telegram.invoice"
 PASS_INVOICE = "telegram.pass_invoice"  # noqa: S105 - a kind, not a secret
 EVENT = "event"
-WEBHOOK = "webhook"  # an integration's signed webhook (fpv.webhooks)
+# An integration's signed webhook (fpv.webhooks) travels as an 'event' row whose payload is
+# {"webhook": {...}}: the kind CHECK in the migrations has no room for a kind of its own.
+WEBHOOK = "webhook"
 
 LEASE = timedelta(minutes=2)  # longer than one Bot API call may take
 MAX_ATTEMPTS = 30  # ~ a day of backoff before a row is given up
@@ -164,6 +166,11 @@ class DeliveryReport:
 
 def _send(db: Database, ports: Deliverers, row: Row) -> None:
     kind, payload = row["kind"], row["payload"]
+    if kind == EVENT and WEBHOOK in payload:
+        if ports.webhook is None:
+            raise Transient("no webhook sender here")
+        ports.webhook(db, {**row, "payload": payload[WEBHOOK]})
+        return
     if kind == EVENT:
         if ports.bus is None:
             raise Transient("no event bus here")
@@ -171,11 +178,6 @@ def _send(db: Database, ports: Deliverers, row: Row) -> None:
             ports.bus.publish(payload["detail_type"], payload["detail"])
         except Exception as exc:  # EventBridge throttling, network, partial failure
             raise Transient(f"event bus: {type(exc).__name__}: {exc}"[:200]) from None
-        return
-    if kind == WEBHOOK:
-        if ports.webhook is None:
-            raise Transient("no webhook sender here")
-        ports.webhook(db, row)
         return
     if ports.telegram is None:
         raise Transient("no Bot API here")

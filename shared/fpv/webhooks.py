@@ -1,8 +1,10 @@
 """Outgoing webhooks for CRMs (issue #15): an API key subscribes URLs to event types
 (`training.*`, `registration.*`, `payment.*`, or exact types); every change that queues a
-"schedule changed" event also queues, in the same transaction, one outbox row of kind `webhook`
-per matching subscription whose key sees the training's venue (registration and payment events
-also need the key's `registrations:read` scope). The outbox delivers them at least once with its
+"schedule changed" event also queues, in the same transaction, one outbox row per matching
+subscription whose key sees the training's venue (registration and payment events also need the
+key's `registrations:read` scope). The row's kind is 'event' with the webhook under
+`payload["webhook"]`: migration 0013 redefines the outbox's kind CHECK after ours (0012), so a
+kind of our own would not survive a fresh install. The outbox delivers them at least once with its
 retries and backoff, signed per the Standard Webhooks spec (`webhook-id`, `webhook-timestamp`,
 `webhook-signature`, with the `standardwebhooks` package); the `webhook-id` stays the same on
 every retry and redelivery, so receivers deduplicate on it. A subscription that has failed for a
@@ -29,7 +31,7 @@ from fpv.db import Database, Row, Tx
 
 log = logging.getLogger("fpv.webhooks")
 
-KIND = "webhook"
+KIND = "event"  # outbox rows of kind 'event' carrying the webhook under payload["webhook"]
 DISABLE_AFTER = timedelta(days=1)
 TIMEOUT_S = 10.0
 EVENT_TYPES = (
@@ -232,7 +234,12 @@ def schedule_changed(
                 "data": {**data, "reason": reason},
             }
             outbox_id = outbox_dal.insert(
-                tx, kind=KIND, payload=payload, telegram_id=None, dedupe_key=None, not_before=None
+                tx,
+                kind=KIND,
+                payload={"webhook": payload},
+                telegram_id=None,
+                dedupe_key=None,
+                not_before=None,
             )
             if outbox_id is not None:
                 ids.append(outbox_id)

@@ -180,8 +180,9 @@ def webhook_row(tx: Tx, msg_id: str, key_id: int | None) -> Row | None:
     given); delivered rows are kept a week."""
     return tx.one(
         "SELECT o.id, o.payload, o.done_at, o.outcome FROM outbox o"
-        " JOIN webhook_subscriptions s ON s.id = CAST(o.payload->>'subscription_id' AS bigint)"
-        " WHERE o.kind = 'webhook' AND o.payload->>'msg_id' = :m"
+        " JOIN webhook_subscriptions s"
+        " ON s.id = CAST(o.payload->'webhook'->>'subscription_id' AS bigint)"
+        " WHERE o.kind = 'event' AND o.payload->'webhook'->>'msg_id' = :m"
         " AND (CAST(:k AS bigint) IS NULL OR s.api_key_id = :k) ORDER BY o.id DESC LIMIT 1",
         m=msg_id,
         k=key_id,
