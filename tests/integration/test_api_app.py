@@ -10,6 +10,7 @@ import httpx
 import pytest
 from icalendar import Calendar
 
+from fpv import outbox
 from tests.support.apis import bearer
 from tests.support.bot import BotPlatform, Chat, bot_platform
 from tests.support.factories import make_pilot, make_training
@@ -168,6 +169,20 @@ def test_app_signs_up_pays_in_telegram_cancels_and_deletes(p: BotPlatform):
     link_call = p.fake.calls_to("createInvoiceLink")[-1]
     assert link_call.params["currency"] and "chat_id" not in link_call.params
 
+    # the notifications feed: what the bot said, reminders included
+    with p.db.transaction() as tx:
+        tx.execute(
+            "INSERT INTO reminders_sent (registration_id, kind, sent_at, outcome)"
+            " VALUES (:r, '24h', now(), 'sent')",
+            r=reg["id"],
+        )
+        outbox.message(tx, PILOT, "Channel moved to R2")
+    feed = api(p, "GET", "/api/app/notifications", token)
+    assert feed.status_code == 200, feed.text
+    texts = [n["text"] for n in feed.json()["items"]]
+    assert "Channel moved to R2" in texts
+    assert any("Free" in x and x.startswith("⏰") for x in texts)
+
     mine = api(p, "GET", "/api/app/registrations", token).json()
     assert {m["training_id"] for m in mine} == {free, paid}
 
@@ -225,3 +240,18 @@ def test_private_feed_follows_sign_ups_and_rotates_in_the_bot(p: BotPlatform):
     assert api(p, "GET", path).status_code == 404
     new_path = new.json()["url"].split("fpv.example/schedule", 1)[1]
     assert api(p, "GET", new_path).status_code == 200
+
+
+def test_training_card_links_to_calendars(p: BotPlatform):
+    make_pilot(p.db, PILOT, nickname="Ace")
+    training = make_training(p.db, title="Calendar cup")
+    chat = p.chat(PILOT)
+    chat.send(f"/start training_{training}")
+    rows = chat.last().reply_markup["inline_keyboard"]
+    urls = [b["url"] for row in rows for b in row if "url" in b]
+    assert urls[0].startswith("https://calendar.google.com/calendar/render?action=TEMPLATE")
+    assert "Calendar+cup" in urls[0]
+    assert urls[1] == f"https://fpv.example/schedule/api/v1/trainings/{training}.ics"
+    ics = api(p, "GET", f"/api/v1/trainings/{training}.ics")
+    events = _events(ics.content)
+    assert len(events) == 1 and "Calendar cup" in str(events[0]["SUMMARY"])

@@ -5,8 +5,8 @@ change channel, notifications, delete my account — and the private calendar fe
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from fastapi.responses import Response
@@ -20,15 +20,15 @@ from fpv.api.common import (
     ApiProblem,
     Env,
     TrainingPage,
-    encode_cursor,
     env,
     etagged,
-    id_cursor,
+    now_utc,
     training,
 )
 from fpv.api.common import Training as TrainingOut
 from fpv.dal import apis as dal
 from fpv.registrations import errors as reg_errors
+from fpv.texts import t
 
 router = APIRouter(prefix="/api/app", tags=["app"], responses=PROBLEM_RESPONSES)
 _bearer = HTTPBearer(auto_error=False, description="a device token from /api/app/sign-in/token")
@@ -484,42 +484,38 @@ def change_channel(
 
 
 class Notification(BaseModel):
-    id: int
+    kind: Literal["message", "reminder"]
     text: str
-    created_at: datetime
+    at: datetime
     delivered: bool
 
 
-class NotificationPage(BaseModel):
+class NotificationList(BaseModel):
     items: list[Notification]
-    next_cursor: str | None = None
 
 
-@router.get("/notifications", response_model=NotificationPage)
+@router.get("/notifications", response_model=NotificationList)
 def notifications(
     me: Me,
     e: Annotated[Env, Depends(env)],
-    cursor: Annotated[str | None, Query(max_length=400)] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 30,
-) -> NotificationPage:
-    """What the platform told me in Telegram (reminders, channel moves, promotions,
-    cancellations), newest first; kept a week."""
-    before = id_cursor(cursor)
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> NotificationList:
+    """What the platform told me in Telegram in the last week (reminders, channel moves,
+    promotions, cancellations, refunds), newest first."""
+    profile = pilots.profile(e.db, me.actor)
+    lang = profile["language"] if profile else "ru"
     with e.db.transaction(readonly=True) as tx:
-        rows = dal.notifications(tx, _tid(me), before, limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return NotificationPage(
+        rows = dal.notifications(tx, _tid(me), now_utc() - timedelta(days=7), limit)
+    return NotificationList(
         items=[
             Notification(
-                id=r["id"],
-                text=r["text"] or "",
-                created_at=r["created_at"],
-                delivered=r["outcome"] == "delivered",
+                kind=r["source"],
+                text=r["text"] or t(f"reminders.head.{r['kind']}", lang, title=r["title"]),
+                at=r["at"],
+                delivered=bool(r["delivered"]),
             )
             for r in rows
-        ],
-        next_cursor=encode_cursor(rows[-1]["id"]) if more else None,
+        ]
     )
 
 

@@ -315,15 +315,25 @@ def pilot_feed_rows(tx: Tx, telegram_id: int, since: datetime) -> list[Row]:
     )
 
 
-def notifications(tx: Tx, telegram_id: int, after_id: int, limit: int) -> list[Row]:
-    """Messages the platform queued for a pilot (reminders, promotions, channel moves,
-    cancellations), newest first; kept a week after delivery."""
+def notifications(tx: Tx, telegram_id: int, since: datetime, limit: int) -> list[Row]:
+    """What the platform told a pilot in Telegram since `since`, newest first: queued messages
+    (promotions, channel moves, cancellations, refunds; kept a week after delivery) and the
+    reminders sent (`kind` '24h'/'1h' with the training's title, texts made by the caller)."""
     return tx.all(
-        "SELECT id, payload->>'text' AS text, created_at, done_at, outcome FROM outbox"
-        " WHERE telegram_id = :tg AND kind = 'telegram.message'"
-        " AND (:after = 0 OR id < :after) ORDER BY id DESC LIMIT :limit",
+        "SELECT * FROM ("
+        " SELECT 'message' AS source, o.id, o.payload->>'text' AS text, NULL AS kind,"
+        "  NULL AS title, o.created_at AS at, o.outcome = 'delivered' AS delivered"
+        "  FROM outbox o WHERE o.telegram_id = :tg AND o.kind = 'telegram.message'"
+        "  AND o.created_at >= :since"
+        " UNION ALL"
+        " SELECT 'reminder', r.id, NULL, s.kind, t.title, s.sent_at, true"
+        "  FROM reminders_sent s JOIN registrations r ON r.id = s.registration_id"
+        "  JOIN pilots p ON p.id = r.pilot_id JOIN trainings t ON t.id = r.training_id"
+        "  WHERE p.telegram_id = :tg AND s.outcome = 'sent' AND s.sent_at >= :since"
+        "  AND s.kind IN ('24h', '1h')"
+        ") n ORDER BY at DESC, id DESC LIMIT :limit",
         tg=telegram_id,
-        after=after_id,
+        since=since,
         limit=limit,
     )
 
