@@ -79,6 +79,24 @@ def valid_pattern(pattern: str) -> bool:
     return pattern in EVENT_TYPES
 
 
+def _acceptable_url(url: str) -> bool:
+    """https anywhere; plain http only to this machine (a developer's receiver)."""
+    from urllib.parse import urlsplit
+
+    if len(url) > 2000 or any(c.isspace() for c in url):
+        return False
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return False
+    if not host:
+        return False
+    return parts.scheme == "https" or (
+        parts.scheme == "http" and host in ("127.0.0.1", "localhost", "::1")
+    )
+
+
 def new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
 
@@ -107,8 +125,8 @@ def subscribe(db: Database, actor: Actor, *, url: str, event_types: list[str]) -
     types = sorted(set(event_types))
     if not types or len(types) > 20 or not all(valid_pattern(p) for p in types):
         raise InvalidSubscription(f"event types must match {', '.join(EVENT_TYPES)}")
-    if not url.startswith(("https://", "http://")) or len(url) > 2000:
-        raise InvalidSubscription("url must be http(s)")
+    if not _acceptable_url(url):
+        raise InvalidSubscription("url must be https (plain http only to localhost)")
     secret = new_secret()
     with db.transaction() as tx:
         row = dal.insert_subscription(tx, key_id=key_id, url=url, event_types=types, secret=secret)

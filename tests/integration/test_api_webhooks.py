@@ -147,6 +147,13 @@ def test_patterns_scopes_and_unsubscribe(base, db, receiver):
         timeout=30,
     )
     assert bad.status_code == 422
+    plain = httpx.post(
+        f"{base}/api/v1/webhooks",
+        json={"url": "http://crm.example/hook", "event_types": ["training.*"]},
+        headers=bearer(training_only),
+        timeout=30,
+    )
+    assert plain.status_code == 422 and "https" in plain.json()["detail"]
     dup = httpx.post(
         f"{base}/api/v1/webhooks",
         json={"url": receiver.url, "event_types": ["training.*"]},
