@@ -36,7 +36,7 @@ _bearer = HTTPBearer(auto_error=False, description="a device token from /api/app
 Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
-def app_identity(
+async def app_identity(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     e: Annotated[Env, Depends(env)],
 ) -> app_auth.AppIdentity:
@@ -97,7 +97,7 @@ class SignInStarted(BaseModel):
 
 
 @router.post("/sign-in", response_model=SignInStarted, status_code=201)
-def start_sign_in(
+async def start_sign_in(
     e: Annotated[Env, Depends(env)], body: Annotated[SignInStart | None, Body()] = None
 ) -> SignInStarted:
     started = app_auth.start_sign_in(e.db, device_name=body.device_name if body else "")
@@ -120,7 +120,7 @@ class Token(BaseModel):
 
 
 @router.post("/sign-in/token", response_model=Token, responses={**CONFLICT, **GONE, **FORBIDDEN})
-def exchange(body: SignInExchange, e: Annotated[Env, Depends(env)]) -> Token:
+async def exchange(body: SignInExchange, e: Annotated[Env, Depends(env)]) -> Token:
     """409 while the pilot has not confirmed yet (ask again in a few seconds); 410 once the
     sign-in has expired or was used; 404 for an unknown nonce or a wrong verifier."""
     try:
@@ -137,7 +137,7 @@ def exchange(body: SignInExchange, e: Annotated[Env, Depends(env)]) -> Token:
 
 
 @router.post("/sign-out", status_code=204, response_class=Response)
-def sign_out(me: Me, e: Annotated[Env, Depends(env)]) -> Response:
+async def sign_out(me: Me, e: Annotated[Env, Depends(env)]) -> Response:
     app_auth.revoke_device(e.db, me.actor, me.device_id)
     return Response(status_code=204)
 
@@ -151,12 +151,12 @@ class Device(BaseModel):
 
 
 @router.get("/devices", response_model=list[Device])
-def devices(me: Me, e: Annotated[Env, Depends(env)]) -> list[Device]:
+async def devices(me: Me, e: Annotated[Env, Depends(env)]) -> list[Device]:
     return [Device(**d, current=d["id"] == me.device_id) for d in app_auth.devices(e.db, me.actor)]
 
 
 @router.delete("/devices/{device_id}", status_code=204, response_class=Response)
-def revoke_device(device_id: Id, me: Me, e: Annotated[Env, Depends(env)]) -> Response:
+async def revoke_device(device_id: Id, me: Me, e: Annotated[Env, Depends(env)]) -> Response:
     if not app_auth.revoke_device(e.db, me.actor, device_id):
         raise ApiProblem(404, "Not found", "no such device")
     return Response(status_code=204)
@@ -183,7 +183,7 @@ def _profile(row: Any) -> Profile:
 
 
 @router.get("/me", response_model=Profile)
-def get_me(me: Me, e: Annotated[Env, Depends(env)]) -> Profile:
+async def get_me(me: Me, e: Annotated[Env, Depends(env)]) -> Profile:
     row = pilots.profile(e.db, me.actor)
     if row is None:
         raise ApiProblem(401, "Unauthorized", "no such pilot")
@@ -191,7 +191,7 @@ def get_me(me: Me, e: Annotated[Env, Depends(env)]) -> Profile:
 
 
 @router.patch("/me", response_model=Profile, responses={**CONFLICT, **FORBIDDEN})
-def patch_me(body: ProfilePatch, me: Me, e: Annotated[Env, Depends(env)]) -> Profile:
+async def patch_me(body: ProfilePatch, me: Me, e: Annotated[Env, Depends(env)]) -> Profile:
     try:
         if body.nickname is not None:
             pilots.set_nickname(e.db, e.bus, me.actor, body.nickname)
@@ -209,7 +209,7 @@ def patch_me(body: ProfilePatch, me: Me, e: Annotated[Env, Depends(env)]) -> Pro
 
 
 @router.delete("/me", status_code=204, response_class=Response)
-def delete_me(me: Me, e: Annotated[Env, Depends(env)]) -> Response:
+async def delete_me(me: Me, e: Annotated[Env, Depends(env)]) -> Response:
     """Delete my account: the same as /delete_me in the bot (upcoming seats released, paid ones
     refunded by the venue's rule, the person forgotten; devices signed out)."""
     from fpv.jobs.backup_job import backup_store
@@ -236,7 +236,7 @@ def delete_me(me: Me, e: Annotated[Env, Depends(env)]) -> Response:
 @router.get(
     "/schedule", response_model=TrainingPage, responses={304: {"description": "Not modified"}}
 )
-def schedule(
+async def schedule(
     request: Request,
     e: Annotated[Env, Depends(env)],
     city: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
@@ -295,7 +295,7 @@ def _mine(row: Any) -> MyRegistration:
 
 
 @router.get("/trainings/{training_id}", response_model=TrainingCard)
-def training_card(training_id: Id, me: Me, e: Annotated[Env, Depends(env)]) -> TrainingCard:
+async def training_card(training_id: Id, me: Me, e: Annotated[Env, Depends(env)]) -> TrainingCard:
     from fpv.registrations import channel_choices, my_registrations
 
     with e.db.transaction(readonly=True) as tx:
@@ -372,7 +372,7 @@ def _invoice_link(e: Env, registration_id: int, language: str) -> str | None:
     status_code=201,
     responses={**CONFLICT, **FORBIDDEN},
 )
-def sign_up(
+async def sign_up(
     training_id: Id,
     me: Me,
     e: Annotated[Env, Depends(env)],
@@ -421,7 +421,7 @@ class MyTraining(MyRegistration):
 
 
 @router.get("/registrations", response_model=list[MyTraining])
-def my_trainings(me: Me, e: Annotated[Env, Depends(env)]) -> list[MyTraining]:
+async def my_trainings(me: Me, e: Annotated[Env, Depends(env)]) -> list[MyTraining]:
     from fpv.registrations import my_registrations
 
     return [
@@ -437,7 +437,7 @@ class Cancelled(BaseModel):
 
 
 @router.delete("/registrations/{registration_id}", response_model=Cancelled, responses={**CONFLICT})
-def cancel(registration_id: Id, me: Me, e: Annotated[Env, Depends(env)]) -> Cancelled:
+async def cancel(registration_id: Id, me: Me, e: Annotated[Env, Depends(env)]) -> Cancelled:
     from fpv.payments.refunds import cancel_with_refund
     from fpv.payments.wiring import from_settings
 
@@ -465,7 +465,7 @@ class ChannelIn(BaseModel):
     response_model=ChannelOption,
     responses={**CONFLICT},
 )
-def change_channel(
+async def change_channel(
     registration_id: Id, body: ChannelIn, me: Me, e: Annotated[Env, Depends(env)]
 ) -> ChannelOption:
     from fpv.registrations import change_channel as do_change
@@ -495,7 +495,7 @@ class NotificationList(BaseModel):
 
 
 @router.get("/notifications", response_model=NotificationList)
-def notifications(
+async def notifications(
     me: Me,
     e: Annotated[Env, Depends(env)],
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -525,7 +525,7 @@ class FeedLink(BaseModel):
 
 
 @router.post("/calendar", response_model=FeedLink, status_code=201)
-def new_feed(me: Me, e: Annotated[Env, Depends(env)]) -> FeedLink:
+async def new_feed(me: Me, e: Annotated[Env, Depends(env)]) -> FeedLink:
     """A new private feed URL (the previous one stops working)."""
     secret = app_auth.rotate_feed(e.db, me.actor)
     return FeedLink(url=e.settings.public_base_url.rstrip("/") + app_auth.feed_path(secret))
@@ -536,7 +536,7 @@ def new_feed(me: Me, e: Annotated[Env, Depends(env)]) -> FeedLink:
     response_class=Response,
     responses={200: {"content": {"text/calendar": {}}, "description": "iCalendar"}},
 )
-def feed(
+async def feed(
     secret: Annotated[str, Path(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")],
     e: Annotated[Env, Depends(env)],
 ) -> Response:

@@ -93,7 +93,7 @@ class Env:
         return runtime.event_bus(self.settings)
 
 
-def env() -> Env:
+async def env() -> Env:
     return Env()
 
 

@@ -1,6 +1,11 @@
 """The public APIs' ASGI application: the integration API (`/api/v1/`) and the pilots' app API
 (`/api/app/`), errors as RFC 9457 problem JSON, the OpenAPI document at `/api/v1/openapi.json`
-(the admin API serves `/api/openapi.json`; the two are merged there later)."""
+(the admin API serves `/api/openapi.json`; the two are merged there later).
+
+Endpoints and dependencies are `async def` although they block on the database: a Lambda
+container serves one request at a time, and `fpv.db` keeps one connection per thread, so sync
+endpoints (run on whichever threadpool thread is free) would open a new connection per request.
+"""
 
 from __future__ import annotations
 

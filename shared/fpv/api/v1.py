@@ -42,7 +42,7 @@ CursorQ = Annotated[str | None, Query(max_length=400, description="next_cursor o
 LimitQ = Annotated[int, Query(ge=1, le=200)]
 
 
-def key_actor(
+async def key_actor(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     e: Annotated[Env, Depends(env)],
@@ -79,14 +79,14 @@ class VenueList(BaseModel):
 
 
 @router.get("/cities", response_model=CityList, responses={304: {"description": "Not modified"}})
-def cities(request: Request, e: Annotated[Env, Depends(env)]) -> Response:
+async def cities(request: Request, e: Annotated[Env, Depends(env)]) -> Response:
     with e.db.transaction(readonly=True) as tx:
         rows = dal.cities(tx)
     return etagged(request, {"items": [City(**r) for r in rows]})
 
 
 @router.get("/venues", response_model=VenueList, responses={304: {"description": "Not modified"}})
-def venues(
+async def venues(
     request: Request,
     e: Annotated[Env, Depends(env)],
     city: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
@@ -138,7 +138,7 @@ Moment = Annotated[datetime | None, Query(description="ISO 8601 with offset")]
 @router.get(
     "/trainings", response_model=TrainingPage, responses={304: {"description": "Not modified"}}
 )
-def trainings(
+async def trainings(
     request: Request,
     e: Annotated[Env, Depends(env)],
     city: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
@@ -169,7 +169,7 @@ def trainings(
     response_class=Response,
     responses={200: {"content": {"text/calendar": {}}, "description": "iCalendar"}},
 )
-def training_calendar(training_id: Id, e: Annotated[Env, Depends(env)]) -> Response:
+async def training_calendar(training_id: Id, e: Annotated[Env, Depends(env)]) -> Response:
     with e.db.transaction(readonly=True) as tx:
         row = dal.training(tx, training_id)
     if row is None:
@@ -186,7 +186,9 @@ def training_calendar(training_id: Id, e: Annotated[Env, Depends(env)]) -> Respo
     response_model=TrainingOut,
     responses={304: {"description": "Not modified"}},
 )
-def training_detail(request: Request, training_id: Id, e: Annotated[Env, Depends(env)]) -> Response:
+async def training_detail(
+    request: Request, training_id: Id, e: Annotated[Env, Depends(env)]
+) -> Response:
     with e.db.transaction(readonly=True) as tx:
         row = dal.training(tx, training_id)
     if row is None:
@@ -202,7 +204,7 @@ class KeyInfo(BaseModel):
 
 
 @router.get("/me", response_model=KeyInfo)
-def me(actor: KeyActor) -> KeyInfo:
+async def me(actor: KeyActor) -> KeyInfo:
     """What this key may do."""
     assert actor.id is not None
     return KeyInfo(id=actor.id, scopes=sorted(actor.scopes), venue_ids=sorted(actor.venue_ids))
@@ -230,7 +232,7 @@ class RegistrationPage(BaseModel):
     response_model=RegistrationPage,
     responses={304: {"description": "Not modified"}},
 )
-def venue_registrations(
+async def venue_registrations(
     request: Request,
     venue_id: Id,
     actor: KeyActor,
@@ -288,7 +290,7 @@ class SubscriptionList(BaseModel):
 
 
 @router.get("/webhooks", response_model=SubscriptionList)
-def list_webhooks(actor: KeyActor, e: Annotated[Env, Depends(env)]) -> SubscriptionList:
+async def list_webhooks(actor: KeyActor, e: Annotated[Env, Depends(env)]) -> SubscriptionList:
     return SubscriptionList(
         items=[Subscription(**s) for s in webhooks.list_subscriptions(e.db, actor)]
     )
@@ -300,7 +302,7 @@ def list_webhooks(actor: KeyActor, e: Annotated[Env, Depends(env)]) -> Subscript
     status_code=201,
     responses={409: PROBLEM_RESPONSES[404] | {"description": "Already subscribed"}},
 )
-def subscribe(
+async def subscribe(
     body: SubscriptionIn, actor: KeyActor, e: Annotated[Env, Depends(env)]
 ) -> NewSubscription:
     """Deliveries are signed per Standard Webhooks with the returned secret."""
@@ -313,7 +315,9 @@ def subscribe(
 
 
 @router.delete("/webhooks/{subscription_id}", status_code=204, response_class=Response)
-def unsubscribe(subscription_id: Id, actor: KeyActor, e: Annotated[Env, Depends(env)]) -> Response:
+async def unsubscribe(
+    subscription_id: Id, actor: KeyActor, e: Annotated[Env, Depends(env)]
+) -> Response:
     try:
         webhooks.unsubscribe(e.db, actor, subscription_id)
     except webhooks.NotFound:
@@ -332,7 +336,7 @@ WebhookId = Annotated[str, Path(pattern=r"^msg_[0-9a-f]{32}$", description="the 
 @router.post(
     "/webhooks/messages/{webhook_id}/redeliver", response_model=Redelivery, status_code=202
 )
-def redeliver(
+async def redeliver(
     webhook_id: WebhookId, actor: KeyActor, e: Annotated[Env, Depends(env)]
 ) -> Redelivery:
     """Send a past message again, with the same webhook-id (messages are kept a week)."""
