@@ -4,7 +4,9 @@
 
 Endpoints and dependencies are `async def` although they block on the database: a Lambda
 container serves one request at a time, and `fpv.db` keeps one connection per thread, so sync
-endpoints (run on whichever threadpool thread is free) would open a new connection per request.
+endpoints (run on threadpool threads, which exit after idling) would open a connection per thread
+and again after every idle spell (measured: 100 requests from 4 clients, 4 connections sync, 1
+async).
 """
 
 from __future__ import annotations
