@@ -126,6 +126,7 @@ FEATURE_COMMANDS = (
     "fpv.passes_cli",
     "fpv.ratings.cli",
     "fpv.admin.cli",
+    "fpv.api.cli",
 )
 
 

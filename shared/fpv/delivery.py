@@ -34,10 +34,15 @@ def telegram_caller(api: BotApi) -> Callable[[str, dict[str, Any]], Any]:
 
 
 def deliverers(
-    *, bus: EventBus | None, bot_api: BotApi | None, payment_config: PaymentConfig | None
+    *,
+    bus: EventBus | None,
+    bot_api: BotApi | None,
+    payment_config: PaymentConfig | None,
+    ops_chat_id: int | None = None,
 ) -> Deliverers:
     from fpv import passes
     from fpv.payments.invoice import invoice_params
+    from fpv.webhooks import Sender
 
     config = payment_config
     return Deliverers(
@@ -53,6 +58,7 @@ def deliverers(
             if config is not None
             else None
         ),
+        webhook=Sender(ops_chat_id=ops_chat_id),
     )
 
 
@@ -73,7 +79,10 @@ def from_settings(settings: Settings, bus: EventBus | None) -> Deliverers:
                 else None
             )
             made = deliverers(
-                bus=bus, bot_api=api, payment_config=PaymentConfig.from_settings(settings)
+                bus=bus,
+                bot_api=api,
+                payment_config=PaymentConfig.from_settings(settings),
+                ops_chat_id=settings.ops_chat_id,
             )
             _cached = (settings, id(bus), made)
         return _cached[2]

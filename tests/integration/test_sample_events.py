@@ -20,6 +20,7 @@ HTTP_SAMPLES = [
     "telegram-webhook-start.json",
     "payments-yookassa-notification.json",
     "admin-api-login.json",
+    "public-api-trainings-get.json",
 ]
 
 
@@ -127,3 +128,11 @@ def test_admin_login_sample_through_the_real_handler(app_env):
     )
     assert result["statusCode"] == 200 and "cookies" not in result
     assert set(json.loads(result["body"])) == {"challenge"}
+
+
+def test_public_api_sample_through_the_real_handler(app_env):
+    template = load_template(ROOT / "template.yaml")
+    event = json.loads((EVENTS / "public-api-trainings-get.json").read_text())
+    result = FunctionInvoker().invoke(template.functions["PublicApiFunction"], event)
+    assert result["statusCode"] == 200, result
+    assert json.loads(result["body"]) == {"items": [], "next_cursor": None}

@@ -28,6 +28,7 @@ from telegram.request import HTTPXRequest
 from fpv.bot import callbacks, payments_seam
 from fpv.bot.deps import BotDeps
 from fpv.bot.handlers import (
+    app_signin,
     card,
     mine,
     passes,
@@ -95,6 +96,12 @@ ROUTES: dict[str, CallbackHandler] = {
     "delno": privacy.delete_cancelled,
     "vok": voice.confirm,
     "vno": voice.cancel,
+    "app": app_signin.confirm,
+    "appno": app_signin.decline,
+    "devs": app_signin.devices_menu,
+    "devx": app_signin.revoke_device,
+    "cal": app_signin.calendar_menu,
+    "calnew": app_signin.calendar_new,
 }
 # verbs whose arguments are all integers (ids, pages, MHz)
 _INT_VERBS = {
@@ -111,6 +118,7 @@ _INT_VERBS = {
     "chgy",
     "pay",
     "pbuy",
+    "devx",
 }
 
 

@@ -44,6 +44,12 @@ VERBS: dict[str, int] = {
     "delno": 0,
     "vok": 1,  # voice assistant: confirm a proposal (its id, hex)
     "vno": 1,  # voice assistant: cancel a proposal
+    "app": 1,  # app sign-in confirmed: nonce
+    "appno": 1,  # app sign-in declined: nonce
+    "devs": 0,  # the app's signed-in devices
+    "devx": 1,  # sign a device out: device id
+    "cal": 0,  # the private calendar link
+    "calnew": 0,  # a new private calendar link (the old one stops)
 }
 
 

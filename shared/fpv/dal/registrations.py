@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from fpv.dal import apis
 from fpv.db import Row, Tx
 
 ACTIVE = ("waitlisted", "pending_payment", "confirmed")
@@ -209,6 +210,7 @@ def forget_pilot(tx: Tx, *, pilot_id: int | None, telegram_id: int) -> None:
         tx.execute("UPDATE heat_results SET callsign = NULL WHERE pilot_id = :id", id=pilot_id)
         tx.execute("DELETE FROM pilots WHERE id = :id", id=pilot_id)
     tx.execute("DELETE FROM user_consent WHERE telegram_id = :t", t=telegram_id)
+    apis.forget_person(tx, telegram_id)  # the app's devices and sign-ins, the private feed
     tx.execute(
         "INSERT INTO deletion_ledger (telegram_id) VALUES (:t)"
         " ON CONFLICT (telegram_id) DO UPDATE SET deleted_at = now()",

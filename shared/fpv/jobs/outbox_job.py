@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from fpv import delivery, outbox, passes, runtime
+from fpv import apikeys, app_auth, delivery, outbox, passes, runtime
 from fpv.db import Database
 from fpv.outbox import Deliverers, DeliveryReport
 from fpv.settings import Settings
@@ -36,6 +36,9 @@ def run(
         total.delivered_ids += report.delivered_ids
         if len(report.ids) + report.retried < batch:
             break
+    # leftovers of the public APIs: old rate-limit windows, sign-ins expired a day ago
+    apikeys.purge(db, now=now)
+    app_auth.purge(db, now=now)
     return total, outbox.purge(db, now=now)
 
 

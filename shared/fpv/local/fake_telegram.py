@@ -321,6 +321,8 @@ class FakeTelegram(LoopbackServer):
                     {"file_id": "photo-1", "file_unique_id": "u1", "width": 512, "height": 512}
                 ]
             return message
+        if call.method == "createInvoiceLink":
+            return f"https://t.me/$fake-invoice-{p.get('payload', '')}"
         if call.method == "getFile":
             content = self.files.get(str(p.get("file_id")), b"fake-file-content")
             return {

@@ -249,7 +249,7 @@ def record_payment(
             dal.request_refund(tx, payment_id, reason=outcome, now=now)
         else:
             detail = {"training_id": reg["training_id"], "reason": "payment_" + outcome}
-            events.append(outbox.event(tx, SCHEDULE_CHANGED, detail))
+            events.append(outbox.event(tx, SCHEDULE_CHANGED, detail, registration_ids=[reg["id"]]))
     outbox.publish_now(db, bus, events)
     ports.metrics.count(p.PAYMENT_SUCCEEDED)
     result = PaymentOutcome(

@@ -235,3 +235,15 @@ def pass_invoice(row: Any, language: str, config: PaymentConfig) -> InvoiceSpec:
         ),
         need_email=config.provider == "yookassa",
     )
+
+
+def invoice_link_params(
+    db: Database, registration_id: int, language: str | None, config: PaymentConfig
+) -> dict[str, Any] | None:
+    """`createInvoiceLink` parameters for a held seat (the pilots' app opens the link, so the
+    payment stays in Telegram), or None when the seat is no longer held."""
+    params = invoice_params(db, registration_id, language, config)
+    if params is None:
+        return None
+    params.pop("chat_id")
+    return params

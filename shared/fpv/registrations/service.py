@@ -95,11 +95,13 @@ class Deletion:
         return [i for p in self.promotions for i in p.outbox_ids]
 
 
-def _changed(tx: Tx, events: list[int], training_id: int, reason: str) -> None:
-    """Queue "schedule changed" with the change (the public site follows)."""
-    events.append(
-        outbox.event(tx, SCHEDULE_CHANGED, {"training_id": training_id, "reason": reason})
-    )
+def _changed(
+    tx: Tx, events: list[int], training_id: int, reason: str, registration_ids: list[int]
+) -> None:
+    """Queue "schedule changed" with the change (the public site follows; integrations' webhooks
+    about these registrations are queued with it)."""
+    detail = {"training_id": training_id, "reason": reason}
+    events.append(outbox.event(tx, SCHEDULE_CHANGED, detail, registration_ids=registration_ids))
 
 
 def _record_refund_decision(
@@ -218,7 +220,7 @@ def sign_up(
             if status == "pending_payment":
                 invoice = outbox.invoice(tx, row["id"], telegram_id, pilot["language"])
                 invoices += [invoice] if invoice is not None else []
-        _changed(tx, events, training_id, "sign_up")
+        _changed(tx, events, training_id, "sign_up", [row["id"]])
     outbox.publish_now(db, bus, events)
     return SignUpResult(
         registration_id=row["id"],
@@ -342,7 +344,7 @@ def cancel(
         promotions = []
         if reg["status"] in dal.SEATED and training["status"] == "scheduled":
             promotions = promote_waitlist(tx, training, now, hold_minutes)
-        _changed(tx, events, reg["training_id"], "cancel")
+        _changed(tx, events, reg["training_id"], "cancel", [registration_id])
     outbox.publish_now(db, bus, events)
     return CancelResult(
         registration_id=registration_id,
@@ -381,7 +383,7 @@ def expire_holds(
                 else []
             )
             if expired:
-                _changed(tx, events, training_id, "hold_expired")
+                _changed(tx, events, training_id, "hold_expired", [r["id"] for r in expired])
         for i, reg in enumerate(expired):
             results.append(
                 CancelResult(
@@ -498,7 +500,7 @@ def delete_person(
                 if reg["status"] in dal.SEATED and training["status"] == "scheduled":
                     promotions += promote_waitlist(tx, training, now, hold_minutes)
                 changed.append(training_id)
-                _changed(tx, events, training_id, "delete_me")
+                _changed(tx, events, training_id, "delete_me", [reg["id"]])
         outbox_dal.forget_person(tx, telegram_id)
         dal.forget_pilot(tx, pilot_id=pilot and pilot["id"], telegram_id=telegram_id)
     outbox.publish_now(db, bus, events)
@@ -663,6 +665,6 @@ def change_channel(
                 details={"via": actor.via, "from_mhz": reg["channel_mhz"], "to_mhz": chosen.mhz},
             )
         channels_dal.pin(tx, registration_id)  # picked by a pilot or an admin: the freeze keeps it
-        _changed(tx, events, training["id"], "channel_change")
+        _changed(tx, events, training["id"], "channel_change", [registration_id])
     outbox.publish_now(db, bus, events)
     return chosen

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram import Update
+from telegram import InlineKeyboardButton, Update
 
 from fpv.bot import keyboards, render
 from fpv.bot.callbacks import Callback
@@ -119,8 +119,22 @@ async def show_training(
         rows.append([button(t("bot.btn.pick_channel", lang), "chs", training_id)])
     else:
         rows.append([button(t("bot.btn.join_waitlist", lang), "su", training_id, 0)])
+    rows.append(calendar_buttons(training, deps.public_base_url, lang))
     rows.append(keyboards.back(lang, "venue", training["venue_id"], 0))
     await reply(update, context, text, markup(rows), edit=edit)
+
+
+def calendar_buttons(training: Row, public_base_url: str, lang: str) -> list[InlineKeyboardButton]:
+    """ "Add to Google Calendar" and, on a public https address, the training's .ics file."""
+    from fpv.pilot_calendar import google_calendar_url
+
+    row = [
+        InlineKeyboardButton(t("apis.btn.google_calendar", lang), url=google_calendar_url(training))
+    ]
+    if public_base_url.startswith("https://"):  # Telegram refuses buttons to local addresses
+        ics = f"{public_base_url.rstrip('/')}/api/v1/trainings/{training['id']}.ics"
+        row.append(InlineKeyboardButton(t("apis.btn.ics", lang), url=ics))
+    return row
 
 
 async def training_card(update: Update, context: Context, cb: Callback) -> None:

@@ -95,6 +95,10 @@ def profile_keyboard(pilot: Row) -> InlineKeyboardMarkup:
                     int(not show),
                 )
             ],
+            [
+                button(t("apis.btn.devices", lang), "devs"),
+                button(t("apis.btn.calendar", lang), "cal"),
+            ],
             [button(t("bot.btn.menu", lang), "menu")],
         ]
     )

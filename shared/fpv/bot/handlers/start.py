@@ -10,7 +10,7 @@ from fpv import actors, pilots
 from fpv.bot import keyboards
 from fpv.bot.callbacks import Callback
 from fpv.bot.deps import deps_of
-from fpv.bot.handlers import profile, voice
+from fpv.bot.handlers import app_signin, profile, voice
 from fpv.bot.handlers.card import show_training
 from fpv.bot.handlers.common import (
     Context,
@@ -45,6 +45,10 @@ def deep_link_training(context: Context) -> int:
 
 async def start(update: Update, context: Context) -> None:
     deps = deps_of(context)
+    nonce = app_signin.app_nonce(context.args[0] if context.args else "")
+    if nonce is not None:  # `app_<nonce>`: the pilots' app asks to sign in
+        await app_signin.ask_confirm(update, context, nonce)
+        return
     training_id = deep_link_training(context)
     pilot = load_pilot(deps, user_id(update))
     if pilot is None:
