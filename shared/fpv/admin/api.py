@@ -489,6 +489,19 @@ def create_app(deps_factory: Callable[[], Deps] = deps_from_settings) -> FastAPI
         ),
     )
 
+    admin_document = app.openapi
+
+    def whole_document() -> dict[str, Any]:
+        """The admin API's document with the public APIs' paths (one /api/openapi.json)."""
+        if getattr(app.state, "whole_openapi", None) is None:
+            from fpv.api.openapi import merge
+            from fpv.api.server import create_app as public_app
+
+            app.state.whole_openapi = merge(admin_document(), public_app().openapi())
+        return app.state.whole_openapi
+
+    app.openapi = whole_document  # type: ignore[method-assign]
+
     def get_deps() -> Deps:
         deps = getattr(app.state, "deps", None)
         if deps is None:
