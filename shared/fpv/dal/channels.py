@@ -3,9 +3,7 @@ seats, pinning a channel, and recording the channel freeze."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
-from typing import Any
 
 from fpv.db import Row, Tx
 
@@ -87,14 +85,3 @@ def due_for_freeze(tx: Tx, now: datetime) -> list[int]:
         now=now,
     )
     return [int(r["id"]) for r in rows]
-
-
-def audit(tx: Tx, *, actor: str, action: str, target: str, details: dict[str, Any]) -> None:
-    """Append to the audit log (admin_id NULL: the system, named in details["actor"])."""
-    tx.execute(
-        "INSERT INTO admin_audit_log (admin_id, action, target, details)"
-        " VALUES (NULL, :action, :target, CAST(:details AS jsonb))",
-        action=action,
-        target=target,
-        details=json.dumps({"actor": actor, **details}),
-    )
