@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from fpv import audit
 from fpv.actors import Actor
 from fpv.dal import apis as dal
 from fpv.db import Database, Row
@@ -81,8 +82,10 @@ def create(
     scopes: list[str],
     venue_ids: list[int],
     rate_per_minute: int = DEFAULT_RATE,
+    client: audit.Client | None = None,
 ) -> dict[str, Any]:
-    """A new key; the returned dict holds the key itself (`key`): shown once, never again."""
+    """A new key; the returned dict holds the key itself (`key`): shown once, never again.
+    Audited in the same transaction, whichever front door asked (admin API or CLI)."""
     _require_super(actor)
     name = name.strip()
     if not 1 <= len(name) <= 100:
@@ -107,6 +110,10 @@ def create(
             scopes=sorted(set(scopes)),
             venue_ids=venues,
             rate_per_minute=rate_per_minute,
+            created_by=actor.id if actor.kind == "admin" else None,
+        )
+        audit.record(
+            tx, actor, "api_key.create", f"api_key:{row['id']}", after=public(row), client=client
         )
     return {**public(row), "key": key}
 
@@ -117,12 +124,21 @@ def list_keys(db: Database, actor: Actor) -> list[dict[str, Any]]:
         return [public(r) for r in dal.api_keys(tx)]
 
 
-def revoke(db: Database, actor: Actor, key_id: int) -> dict[str, Any] | None:
+def revoke(
+    db: Database, actor: Actor, key_id: int, client: audit.Client | None = None
+) -> dict[str, Any] | None:
     """Revoke for good (its webhook subscriptions stop too); None for an unknown id."""
     _require_super(actor)
     with db.transaction() as tx:
+        before = dal.api_key(tx, key_id)
+        if before is None:
+            return None
         row = dal.revoke_api_key(tx, key_id)
-    return public(row) if row is not None else None
+        assert row is not None
+        audit.record(
+            tx, actor, "api_key.revoke", f"api_key:{key_id}", public(before), public(row), client
+        )
+    return public(row)
 
 
 def authenticate(

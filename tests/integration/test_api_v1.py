@@ -16,6 +16,7 @@ from fpv.api.server import create_app
 from fpv.cli import main
 from fpv.ports.events import InProcessEventBus
 from fpv.registrations import sign_up
+from tests.support.admin import make_admin
 from tests.support.apis import CLI, bearer, make_key
 from tests.support.factories import make_pilot, make_training, make_venue
 from tests.support.server import serve_in_thread
@@ -191,5 +192,9 @@ def test_only_superadmins_make_keys(db):
     local = actors.admin(1, "local", {venue}, via="admin_api")
     with pytest.raises(apikeys.InvalidKeyRequest):
         apikeys.create(db, local, name="x", scopes=["schedule:read"], venue_ids=[venue])
-    boss = actors.admin(1, "superadmin", set(), via="admin_api")
-    assert apikeys.create(db, boss, name="x", scopes=["schedule:read"], venue_ids=[venue])["key"]
+    boss_id = make_admin(db, "boss", 8_800_001)["id"]
+    boss = actors.admin(boss_id, "superadmin", set(), via="admin_api")
+    made = apikeys.create(db, boss, name="x", scopes=["schedule:read"], venue_ids=[venue])
+    assert made["key"]
+    with db.transaction(readonly=True) as tx:
+        assert tx.value("SELECT created_by FROM api_keys WHERE id = :id", id=made["id"]) == boss_id

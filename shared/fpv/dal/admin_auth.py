@@ -192,54 +192,6 @@ def hit(tx: Tx, *, bucket: str, key: str, window_start: datetime) -> int:
 
 
 # --- API keys ---------------------------------------------------------------------------------
-_KEY = "id, name, prefix, scopes, venue_ids, created_at, revoked_at, created_by"
-
-
-def insert_api_key(
-    tx: Tx,
-    *,
-    name: str,
-    key_hash: str,
-    prefix: str,
-    scopes: list[str],
-    venue_ids: list[int],
-    created_by: int | None,
-) -> Row:
-    row = tx.one(
-        "INSERT INTO api_keys (name, key_hash, prefix, scopes, venue_ids, created_by)"  # noqa: S608
-        " VALUES (:name, :hash, :prefix, CAST(:scopes AS text[]), CAST(:venues AS bigint[]), :by)"
-        f" RETURNING {_KEY}",
-        name=name,
-        hash=key_hash,
-        prefix=prefix,
-        scopes=scopes,
-        venues=venue_ids,
-        by=created_by,
-    )
-    assert row is not None
-    return row
-
-
-def api_keys(tx: Tx) -> list[Row]:
-    return tx.all(f"SELECT {_KEY} FROM api_keys ORDER BY id")  # noqa: S608
-
-
-def api_key(tx: Tx, key_id: int) -> Row | None:
-    return tx.one(f"SELECT {_KEY} FROM api_keys WHERE id = :id", id=key_id)  # noqa: S608
-
-
-def api_key_by_hash(tx: Tx, key_hash: str) -> Row | None:
-    return tx.one(f"SELECT {_KEY} FROM api_keys WHERE key_hash = :h", h=key_hash)  # noqa: S608
-
-
-def revoke_api_key(tx: Tx, key_id: int) -> Row | None:
-    return tx.one(
-        "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = :id"  # noqa: S608
-        f" RETURNING {_KEY}",
-        id=key_id,
-    )
-
-
 def purge_login_leftovers(tx: Tx, *, now: datetime) -> None:
     """Old rate-limit windows and challenges/sessions long over: nothing to keep them for."""
     tx.execute("DELETE FROM admin_rate_limits WHERE window_start < :t", t=now - _DAY)

@@ -10,7 +10,10 @@ from typing import Any
 from fpv.db import Row, Tx
 
 # --- API keys -----------------------------------------------------------------------------------
-_KEY = "id, name, prefix, scopes, venue_ids, rate_per_minute, created_at, last_used_at, revoked_at"
+_KEY = (
+    "id, name, prefix, scopes, venue_ids, rate_per_minute, created_at, last_used_at, revoked_at,"
+    " created_by"
+)
 
 
 def insert_api_key(
@@ -22,17 +25,19 @@ def insert_api_key(
     scopes: list[str],
     venue_ids: list[int],
     rate_per_minute: int,
+    created_by: int | None,
 ) -> Row:
     row = tx.one(
-        "INSERT INTO api_keys (name, key_hash, prefix, scopes, venue_ids, rate_per_minute)"  # noqa: S608 - constant
-        " VALUES (:name, :hash, :prefix, CAST(:scopes AS text[]), CAST(:venues AS bigint[]),"
-        f" :rate) RETURNING {_KEY}",
+        "INSERT INTO api_keys (name, key_hash, prefix, scopes, venue_ids, rate_per_minute,"  # noqa: S608 - constant
+        " created_by) VALUES (:name, :hash, :prefix, CAST(:scopes AS text[]),"
+        f" CAST(:venues AS bigint[]), :rate, :by) RETURNING {_KEY}",
         name=name,
         hash=key_hash,
         prefix=prefix,
         scopes=scopes,
         venues=venue_ids,
         rate=rate_per_minute,
+        by=created_by,
     )
     assert row is not None
     return row
@@ -40,6 +45,10 @@ def insert_api_key(
 
 def api_keys(tx: Tx) -> list[Row]:
     return tx.all(f"SELECT {_KEY} FROM api_keys ORDER BY id")  # noqa: S608 - constant
+
+
+def api_key(tx: Tx, key_id: int) -> Row | None:
+    return tx.one(f"SELECT {_KEY} FROM api_keys WHERE id = :id", id=key_id)  # noqa: S608
 
 
 def api_key_by_hash(tx: Tx, key_hash: str) -> Row | None:
