@@ -62,7 +62,6 @@ def message(
         payload=payload,
         telegram_id=telegram_id,
         dedupe_key=dedupe_key,
-        not_before=None,
     )
 
 
@@ -77,7 +76,6 @@ def invoice(
         payload={"registration_id": registration_id, "language": language},
         telegram_id=telegram_id,
         dedupe_key=dedupe_key,
-        not_before=None,
     )
 
 
@@ -88,8 +86,6 @@ def enqueue_pass_invoice(tx: Tx, pass_id: int, telegram_id: int, language: str) 
         kind=PASS_INVOICE,
         payload={"pass_id": pass_id, "language": language},
         telegram_id=telegram_id,
-        dedupe_key=None,
-        not_before=None,
     )
     assert outbox_id is not None
     return outbox_id
@@ -111,9 +107,6 @@ def event(
         tx,
         kind=EVENT,
         payload={"detail_type": detail_type, "detail": detail},
-        telegram_id=None,
-        dedupe_key=None,
-        not_before=None,
     )
     assert outbox_id is not None
     return outbox_id

@@ -160,7 +160,6 @@ def redeliver(db: Database, actor: Actor, msg_id: str) -> int:
             payload=row["payload"],
             telegram_id=None,
             dedupe_key=None,
-            not_before=None,
         )
     assert new_id is not None
     return new_id
@@ -257,7 +256,6 @@ def schedule_changed(
                 payload={"webhook": payload},
                 telegram_id=None,
                 dedupe_key=None,
-                not_before=None,
             )
             if outbox_id is not None:
                 ids.append(outbox_id)

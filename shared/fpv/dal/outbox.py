@@ -16,20 +16,18 @@ def insert(
     *,
     kind: str,
     payload: dict[str, Any],
-    telegram_id: int | None,
-    dedupe_key: str | None,
-    not_before: datetime | None,
+    telegram_id: int | None = None,
+    dedupe_key: str | None = None,
 ) -> int | None:
     """Queue an effect; None when one with the same dedupe key is already queued."""
     return tx.value(
         "INSERT INTO outbox (kind, payload, telegram_id, dedupe_key, next_at)"
-        " VALUES (:kind, CAST(:payload AS jsonb), :tid, :key, COALESCE(:at, now()))"
+        " VALUES (:kind, CAST(:payload AS jsonb), :tid, :key, now())"
         " ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
         kind=kind,
         payload=json.dumps(payload, ensure_ascii=False),
         tid=telegram_id,
         key=dedupe_key,
-        at=not_before,
     )
 
 
