@@ -1,6 +1,6 @@
 """What pilots are told without asking, queued in the outbox inside the transaction that made
 it true: a waitlisted pilot got a seat (with the invoice for a paid one), a training was
-cancelled. Texts come from the catalogue, in the pilot's language."""
+moved or cancelled. Texts come from the catalogue, in the pilot's language."""
 
 from __future__ import annotations
 
@@ -63,4 +63,27 @@ def training_cancelled(tx: Tx, training: Row, registration: Row, *, refund: bool
         registration["telegram_id"],
         text,
         dedupe_key=f"training-cancelled:{training['id']}:{registration['id']}",
+    )
+
+
+def training_moved(tx: Tx, training: Row, registration: Row, new_starts_at: Any) -> int | None:
+    """`training` is the row before the move (its old start); `registration` carries telegram_id
+    and language. One message per pilot per new time (a retried move tells nobody twice)."""
+    if registration["telegram_id"] is None:
+        return None
+    lang = registration["language"] or "ru"
+    text = t(
+        "bot.notice.training_moved",
+        lang,
+        title=training["title"],
+        old=render.when(training["starts_at"], training["time_zone"], lang),
+        new=render.when(new_starts_at, training["time_zone"], lang),
+    )
+    return outbox.message(
+        tx,
+        registration["telegram_id"],
+        text,
+        dedupe_key=(
+            f"training-moved:{training['id']}:{registration['id']}:{new_starts_at.isoformat()}"
+        ),
     )

@@ -311,6 +311,41 @@ def test_edit_training_records_before_and_after(admin_gw):
     assert published("training_updated")
 
 
+def test_moving_a_training_tells_each_pilot_once(admin_gw):
+    """A new start time reaches every active pilot (outbox, same transaction); an edit that
+    does not move it, or the same move sent again, tells nobody again."""
+    training = make_training(admin_gw.db, capacity=8, price_kopecks=0)
+    pilots = [make_pilot(admin_gw.db, 974_000 + i) for i in range(2)]
+    with admin_gw.db.transaction() as tx:
+        for p, mhz in zip(pilots, (5658, 5732), strict=True):
+            seats.insert_confirmed(
+                tx, training_id=training, pilot_id=p, channel_mhz=mhz, channel_label="R"
+            )
+    [row] = q(admin_gw.db, "SELECT starts_at, ends_at FROM trainings WHERE id = :t", t=training)
+    later = {
+        "starts_at": (row["starts_at"] + timedelta(hours=2)).isoformat(),
+        "ends_at": (row["ends_at"] + timedelta(hours=2)).isoformat(),
+    }
+    admin = Admin(admin_gw)
+    assert (
+        admin.patch(f"/api/admin/trainings/{training}", {"notes": "bring goggles"}).json()[
+            "pilots_told"
+        ]
+        == 0
+    )
+    moved = admin.patch(f"/api/admin/trainings/{training}", later)
+    assert moved.status_code == 200 and moved.json()["pilots_told"] == 2
+    again = admin.patch(f"/api/admin/trainings/{training}", later)  # a retried request
+    assert again.status_code == 200 and again.json()["pilots_told"] == 0
+    notices = q(
+        admin_gw.db,
+        "SELECT payload FROM outbox WHERE kind = 'telegram.message' ORDER BY id",
+    )
+    assert len(notices) == 2
+    assert {n["payload"]["chat_id"] for n in notices} == {974_000, 974_001}
+    assert all("перенесена" in n["payload"]["text"] for n in notices)
+
+
 def test_audit_log_filter_and_export(admin_gw):
     admin = Admin(admin_gw)
     admin.post("/api/admin/cities", {"slug": "omsk", "name_ru": "Омск", "name_en": "Omsk"})

@@ -92,7 +92,8 @@ class Voice:
 
     def audit(self, action: str):
         return self.q(
-            "SELECT admin_id, target, details FROM admin_audit_log WHERE action = :a", a=action
+            "SELECT admin_id, actor, target, details, after FROM admin_audit_log WHERE action = :a",
+            a=action,
         )
 
 
@@ -394,7 +395,7 @@ def test_unintelligible_audio_and_too_long_messages(voice: Voice):
     assert "Такого я не умею" in answer.text and answer.button_data() == []
 
 
-# --- interim tools (to be replaced by the admin use cases) ----------------------------------------
+# --- schedule tools (through the admin use cases) ---------------------------------------------
 def test_create_series_move_training_and_stats(voice: Voice):
     venue = make_venue(voice.db)
     admin_id = voice.admin(ADMIN, role="local", venues=(venue,))
@@ -424,7 +425,9 @@ def test_create_series_move_training_and_stats(voice: Voice):
     )
     assert created[0]["price_kopecks"] == 50_000
     assert created[0]["starts_at"].astimezone(UTC).hour == 15  # 18:00 in Moscow
-    assert voice.audit("training.create")[0]["details"]["via"] == "voice"
+    series = voice.audit("training.create_series")[0]  # the admin API's use case and record
+    assert series["actor"] == f"admin:{admin_id} via voice"
+    assert series["after"]["training_ids"] == [r["id"] for r in created]
 
     first = created[0]["id"]
     seated(voice, first, PILOT_A, "Pasha", 5658)
@@ -436,8 +439,12 @@ def test_create_series_move_training_and_stats(voice: Voice):
     chat.press(answer.button_data()[0])
     moved = voice.q("SELECT starts_at FROM trainings WHERE id = :t", t=first)[0]["starts_at"]
     assert moved.astimezone(UTC).hour == 16 and moved.astimezone(UTC).minute == 30
-    assert any("перенесена" in c.text for c in voice.p.fake.sent_to(PILOT_A))
-    assert voice.audit("training.move")[0]["admin_id"] == admin_id
+    told = [c.text for c in voice.p.fake.sent_to(PILOT_A) if "перенесена" in c.text]
+    assert len(told) == 1 and "19:30" in told[0]
+    done = [c.text for c in voice.p.fake.calls_to("editMessageText", ADMIN) if "✅" in c.text]
+    assert any("уведомлено пилотов: 1" in text for text in done)
+    update = voice.audit("training.update")[0]
+    assert update["admin_id"] == admin_id and update["actor"].endswith("via voice")
 
     voice.openai.reply(
         tool_call(

@@ -229,6 +229,9 @@ class TrainingOut(BaseModel):
     status: str
     notes: str
     series_id: str | None
+    pilots_told: int | None = Field(
+        default=None, description="after an edit: pilots told of a new start time"
+    )
 
 
 class RefundOut(BaseModel):
@@ -781,7 +784,7 @@ def create_app(deps_factory: Callable[[], Deps] = deps_from_settings) -> FastAPI
     ) -> Any:
         row = trainings_uc.update_training(
             deps.db, deps.bus, s.actor, training_id, body.model_dump(exclude_none=True),
-            client_of(request),
+            client_of(request), deliverers=deps.ports.deliverers,
         )  # fmt: skip
         return _stringify(row)
 

@@ -9,11 +9,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fpv import audit, outbox
+from fpv import audit, delivery, notices, outbox
 from fpv.actors import Actor
 from fpv.admin.common import integrity, scope, visible
 from fpv.admin.errors import Invalid, NotFound, TrainingClosedError
 from fpv.dal import admin as dal
+from fpv.dal import payments as pay_dal
+from fpv.dal import registrations as reg_dal
 from fpv.db import Database, Tx
 from fpv.payments import ports as p
 from fpv.ports.events import SCHEDULE_CHANGED, EventBus
@@ -200,7 +202,11 @@ def update_training(
     client: audit.Client,
     *,
     now: datetime | None = None,
+    deliverers: Any = None,
 ) -> dict[str, Any]:
+    """Edit a scheduled training. A new start time is told to every active pilot (through the
+    outbox, in the same transaction; sent at once when `deliverers` is given, else by the outbox
+    worker); the result carries `pilots_told` (messages queued)."""
     now = _now(now)
     unknown = set(fields) - set(EDITABLE)
     if unknown:
@@ -215,7 +221,13 @@ def update_training(
             raise Invalid("starts_at must be in the future")
         if ends <= starts:
             raise Invalid("ends_at must be after starts_at")
+        moved = starts != before["starts_at"]
+        moved_from = reg_dal.lock_training(tx, training_id) if moved else None  # has its zone
         after = dal.update_training(tx, training_id, fields) if fields else before
+        told: list[int] = []
+        for reg in pay_dal.active_registrations(tx, training_id) if moved_from else []:
+            queued = notices.training_moved(tx, moved_from, reg, starts)
+            told += [queued] if queued is not None else []
         audit.record(
             tx, actor, "training.update", f"training:{training_id}", before, after, client,
             venue_id=before["venue_id"],
@@ -226,8 +238,10 @@ def update_training(
             )
         ]
     outbox.publish_now(db, bus, events)
+    if deliverers is not None and told:
+        delivery.send(db, deliverers, told)
     assert after is not None
-    return after
+    return {**after, "pilots_told": len(told)}
 
 
 def cancel(

@@ -138,7 +138,8 @@ def training(tx: Tx, training_id: int) -> Row | None:
 
 def venue(tx: Tx, venue_id: int) -> Row | None:
     return tx.one(
-        "SELECT id, name, time_zone, cancel_cutoff_hours FROM venues WHERE id = :id",
+        "SELECT id, name, time_zone, cancel_cutoff_hours, default_capacity, default_price_kopecks"
+        " FROM venues WHERE id = :id",
         id=venue_id,
     )
 

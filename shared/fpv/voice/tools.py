@@ -69,9 +69,6 @@ class Tool:
     mutating: bool
     run: Callable[[ToolContext, Actor, Any], str]
     preview: Callable[[ToolContext, Actor, Any], str] | None = None
-    # True: a small use case of this module standing in for the admin use cases
-    # (shared/fpv/admin/, not on main yet) — to be replaced by them.
-    interim: bool = False
 
     def openai_schema(self) -> dict[str, Any]:
         schema = self.args.model_json_schema()
@@ -352,10 +349,10 @@ def message_pilots(ctx: ToolContext, actor: Actor, args: MessagePilots) -> str:
 
 
 # --- registry ------------------------------------------------------------------------------------
-def _interim() -> list[Tool]:
-    from fpv.voice import interim
+def _schedule_tools() -> list[Tool]:
+    from fpv.voice import schedule_tools
 
-    return interim.TOOLS
+    return schedule_tools.TOOLS
 
 
 @dataclass
@@ -418,7 +415,7 @@ def registry() -> Registry:
             message_pilots,
             preview_message,
         ),
-        *_interim(),
+        *_schedule_tools(),
     ]:
         reg.add(tool)
     return reg
