@@ -97,12 +97,13 @@ def event(
     """Queue an event for the bus; a "schedule changed" also queues the integrations' webhooks
     it means (`fpv.webhooks`), about `registration_ids` when the change concerns registrations
     (they travel to the webhooks only, not in the event's detail)."""
-    if detail_type == SCHEDULE_CHANGED and "training_id" in detail:
+    if detail_type == SCHEDULE_CHANGED and ("training_id" in detail or "training_ids" in detail):
         from fpv import webhooks
 
-        webhooks.schedule_changed(
-            tx, int(detail["training_id"]), str(detail.get("reason")), registration_ids
-        )
+        for training_id in detail.get("training_ids") or [detail["training_id"]]:
+            webhooks.schedule_changed(
+                tx, int(training_id), str(detail.get("reason")), registration_ids
+            )
     outbox_id = dal.insert(
         tx,
         kind=EVENT,

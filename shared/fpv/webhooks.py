@@ -41,7 +41,9 @@ EVENT_TYPES = (
     "registration.cancelled",
     "registration.expired",
     "registration.channel_changed",
+    "registration.promoted",
     "payment.succeeded",
+    "payment.refunded",
 )
 # "schedule changed" reasons → the webhook event they are; reasons not listed are no event
 _BY_REASON = {
@@ -50,11 +52,15 @@ _BY_REASON = {
     "delete_me": "registration.cancelled",
     "hold_expired": "registration.expired",
     "channel_change": "registration.channel_changed",
+    "rebalance": "registration.channel_changed",
+    "promoted": "registration.promoted",
     "payment_confirmed": "payment.succeeded",
     "payment_reseated": "payment.succeeded",
+    "payment_refunded": "payment.refunded",
     "training_cancelled": "training.cancelled",
     "training_updated": "training.changed",
     "training_created": "training.changed",
+    "series": "training.changed",
 }
 _PRIVATE = ("registration.", "payment.")
 

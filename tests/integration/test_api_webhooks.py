@@ -195,3 +195,66 @@ def test_a_day_of_failures_disables_and_tells_the_owners(db, receiver, app_env):
     sign_up(db, InProcessEventBus(), training_id=same_venue, telegram_id=740_021)
     with db.transaction(readonly=True) as tx:
         assert tx.value("SELECT count(*) FROM outbox WHERE payload ? 'webhook'") == 1
+
+
+def test_series_promotion_and_refund_reach_integrations(base, db, receiver):
+    """The events a CRM needs beyond sign-ups: each training of a new weekly series, the
+    waitlisted pilot who got the seat, and money that went back (once, however often the
+    provider says so)."""
+    from fpv.admin import trainings as trainings_uc
+    from fpv.audit import Client
+    from fpv.dal import payments as payments_dal
+    from fpv.payments.refunds import mark_refunded
+    from tests.support.admin import make_admin
+
+    training = make_training(db, capacity=1, price_kopecks=50_000)
+    venue = venue_of(db, training)
+    key = make_key(db, [venue])["key"]
+    sub = subscribe(
+        base, key, receiver.url, ["training.changed", "registration.promoted", "payment.refunded"]
+    )
+    receiver.secret = sub["secret"]
+    bus = InProcessEventBus()
+
+    admin_id = make_admin(db, "series-admin", 740_099)["id"]
+    actor = Actor(kind="admin", id=admin_id, role="superadmin", via="admin")
+    first = (datetime.now(UTC) + timedelta(days=3)).date()
+    spec = trainings_uc.SeriesSpec(
+        venue_id=venue, title="Среда", first_date=first, start_time=datetime.min.time(),
+        duration_minutes=120, count=2,
+    )  # fmt: skip
+    series = trainings_uc.create_series(db, bus, actor, spec, Client())
+    deliver(db)
+    changed = [e["payload"]["data"]["training"]["id"] for e in receiver.accepted]
+    assert receiver.types() == ["training.changed"] * 2
+    assert sorted(changed) == sorted(r["id"] for r in series)
+
+    make_pilot(db, 740_021, nickname="Owl")
+    make_pilot(db, 740_022, nickname="Lark")
+    seated = sign_up(db, bus, training_id=training, telegram_id=740_021)
+    waiting = sign_up(db, bus, training_id=training, telegram_id=740_022)
+    assert waiting.status == "waitlisted"
+    cancel(db, bus, registration_id=seated.registration_id, telegram_id=740_021)
+    deliver(db)
+    promoted = receiver.accepted[-1]["payload"]
+    assert promoted["type"] == "registration.promoted"
+    assert promoted["data"]["registration"]["id"] == waiting.registration_id
+    assert promoted["data"]["registration"]["status"] == "pending_payment"
+
+    with db.transaction() as tx:
+        payment = payments_dal.insert_payment(
+            tx, registration_id=waiting.registration_id, training_id=training, pilot_id=None,
+            provider="yookassa", amount=50_000, currency="RUB", telegram_charge_id="tg-wh-1",
+            provider_charge_id="yk-wh-1",
+        )  # fmt: skip
+    assert payment is not None
+    for _ in range(2):  # the provider's notification, then its retry
+        with db.transaction() as tx:
+            mark_refunded(tx, payment, refund_id="rf-1", now=datetime.now(UTC), outside=True)
+    deliver(db)
+    refunded = [
+        e["payload"] for e in receiver.accepted if e["payload"]["type"] == "payment.refunded"
+    ]
+    assert len(refunded) == 1
+    assert refunded[0]["data"]["registration"]["id"] == waiting.registration_id
+    assert receiver.rejected_signatures == 0

@@ -202,7 +202,8 @@ def apply_rebalance(
                 after={"moves": moves}, client=client, venue_id=found["venue_id"],
             )  # fmt: skip
             detail = {"training_id": training_id, "reason": "rebalance"}
-            events.append(outbox.event(tx, SCHEDULE_CHANGED, detail))
+            moved = [m["registration_id"] for m in moves]
+            events.append(outbox.event(tx, SCHEDULE_CHANGED, detail, registration_ids=moved))
     outbox.publish_now(db, bus, events)
     return {"training_id": training_id, "heats": heats, "applied_moves": len(moves)}
 

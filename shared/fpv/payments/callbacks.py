@@ -26,7 +26,7 @@ from fpv.db import Database
 from fpv.payments import ports as p
 from fpv.payments import stripe, yookassa
 from fpv.payments.config import PaymentConfig
-from fpv.payments.refunds import apply_refund_state
+from fpv.payments.refunds import apply_refund_state, mark_refunded
 
 log = logging.getLogger("fpv.payments.callbacks")
 
@@ -88,7 +88,7 @@ def _apply_refund(
             log.warning("partial refund of payment %s made outside the platform", payment["id"])
             return "partial_refund_ignored"
         with db.transaction() as tx:
-            dal.mark_refunded_outside(tx, payment["id"], refund_id=state.refund_id, now=now)
+            mark_refunded(tx, payment["id"], refund_id=state.refund_id, now=now, outside=True)
         ports.metrics.count(p.REFUND_SUCCEEDED)
         return "refunded_outside"
     before = payment["status"]

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from fpv import delivery, outbox
+from fpv import delivery, outbox, webhooks
 from fpv.dal import payments as dal
 from fpv.db import Database, Row, Tx
 from fpv.payments import ports as p
@@ -85,6 +85,21 @@ def _deliver(db: Database, ports: p.PaymentPorts, ids: list[int]) -> None:
         delivery.send(db, ports.deliverers, ids)
 
 
+def mark_refunded(
+    tx: Tx, payment_id: int, *, refund_id: str | None, now: datetime, outside: bool = False
+) -> bool:
+    """The money went back (by us, or in the provider's dashboard when `outside`); integrations
+    hear `payment.refunded` once, with the registration it paid for."""
+    mark = dal.mark_refunded_outside if outside else dal.mark_refunded
+    changed = mark(tx, payment_id, refund_id=refund_id, now=now)
+    row = dal.work_row(tx, payment_id) if changed else None
+    if row is not None and row["training_id"] is not None and row["registration_id"] is not None:
+        webhooks.schedule_changed(
+            tx, row["training_id"], "payment_refunded", [row["registration_id"]]
+        )
+    return changed
+
+
 def apply_refund_state(
     db: Database, ports: p.PaymentPorts, payment_id: int, state: p.RefundState, now: datetime
 ) -> str:
@@ -92,7 +107,7 @@ def apply_refund_state(
     answer. Safe to repeat: terminal states do not move (returns the resulting status)."""
     with db.transaction() as tx:
         if state.status == "succeeded":
-            changed = dal.mark_refunded(tx, payment_id, refund_id=state.refund_id, now=now)
+            changed = mark_refunded(tx, payment_id, refund_id=state.refund_id, now=now)
         elif state.status == "failed":
             changed = dal.mark_refund_failed(tx, payment_id, error=state.detail or "rejected")
         else:

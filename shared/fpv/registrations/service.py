@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from fpv import audit as fpv_audit
-from fpv import notices, outbox, passes
+from fpv import notices, outbox, passes, webhooks
 from fpv.actors import Actor
 from fpv.dal import channels as channels_dal
 from fpv.dal import outbox as outbox_dal
@@ -293,6 +293,10 @@ def promote_waitlist(tx: Tx, training: Row, now: datetime, hold_minutes: int) ->
         )
         ids = notices.promoted(tx, promotion)
         promotions.append(replace(promotion, outbox_ids=tuple(ids)))
+    if promotions:  # integrations hear of it; the caller's "schedule changed" rebuilds the site
+        webhooks.schedule_changed(
+            tx, training["id"], "promoted", [p.registration_id for p in promotions]
+        )
     return promotions
 
 
