@@ -110,8 +110,7 @@ def test_a_pass_pays_for_covered_trainings_and_comes_back_before_the_cut_off(pay
         pay.bus,
         pay.ports,
         registration_id=seat.registration_id,
-        telegram_id=None,
-        by_admin=True,
+        actor=SYSTEM,
         admin_refund=False,
         now=pay.now,
     )

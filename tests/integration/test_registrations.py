@@ -339,3 +339,41 @@ def test_a_channel_change_stays_in_the_pilots_heat(db, bus):
     )
     assert chosen.heat == 2  # a frequency of heat 1 is free in heat 2
     assert _seats_by_heat(db, training)[2] == [chosen.mhz]
+
+
+def test_an_organizer_cancels_without_cut_off_only_at_their_venue_and_is_audited(db, bus):
+    """The same use case for both doors: a local admin withdraws a pilot after the cut-off at
+    their venue (audited in the same transaction); another venue's registration is 'not found'
+    and stays as it was."""
+    from fpv.actors import admin as admin_actor
+
+    soon = make_training(db, starts_in=timedelta(hours=1))  # past the 24 h cut-off
+    elsewhere = make_training(db)
+    make_pilot(db, 610_001)
+    make_pilot(db, 610_002)
+    mine = sign_up(db, bus, training_id=soon, telegram_id=610_001)
+    theirs = sign_up(db, bus, training_id=elsewhere, telegram_id=610_002)
+    with pytest.raises(CancelTooLate):
+        cancel(db, bus, registration_id=mine.registration_id, telegram_id=610_001)
+    with db.transaction(readonly=True) as tx:
+        venue = tx.value("SELECT venue_id FROM trainings WHERE id = :t", t=soon)
+    from tests.support.admin import make_admin
+
+    admin_id = make_admin(db, "local-7", 610_007, role="local", venues=[venue])["id"]
+    local = admin_actor(admin_id, "local", {venue}, via="admin")
+    with pytest.raises(RegistrationNotFound):
+        cancel(db, bus, registration_id=theirs.registration_id, actor=local)
+    assert _status(db, theirs.registration_id) == "confirmed"
+    cancel(db, bus, registration_id=mine.registration_id, actor=local, admin_refund=False)
+    assert _status(db, mine.registration_id) == "cancelled"
+    with db.transaction(readonly=True) as tx:
+        entries = tx.all(
+            "SELECT actor, target, after FROM admin_audit_log WHERE action = 'registration.cancel'"
+        )
+    assert entries == [
+        {
+            "actor": f"admin:{admin_id} via admin",
+            "target": f"registration:{mine.registration_id}",
+            "after": {"status": "cancelled", "refund": False},
+        }
+    ]

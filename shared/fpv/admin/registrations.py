@@ -255,25 +255,17 @@ def cancel_registration(
 
     now = _now(now)
     with db.transaction(readonly=True) as tx:
-        found = _registration(tx, actor, registration_id)
-
-    def audit_in_tx(tx: Tx, before: Row) -> None:
-        audit.record(
-            tx, actor, "registration.cancel", f"registration:{registration_id}",
-            {"status": before["status"]}, {"status": "cancelled", "refund": refund}, client,
-            venue_id=found["venue_id"],
-        )  # fmt: skip
+        _registration(tx, actor, registration_id)  # another venue's: 404, not 409
 
     try:
         result = cancel(
             db,
             bus,
             registration_id=registration_id,
-            telegram_id=None,
+            actor=actor,
+            client=client,
             now=now,
-            by_admin=True,
             admin_refund=refund,
-            in_tx=audit_in_tx,
         )
     except RegistrationNotFound as exc:
         raise Conflict("the registration is not active") from exc

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from fpv import delivery, outbox, webhooks
+from fpv.actors import Actor
 from fpv.dal import payments as dal
 from fpv.db import Database, Row, Tx
 from fpv.payments import ports as p
@@ -195,22 +196,23 @@ def cancel_with_refund(
     ports: p.PaymentPorts,
     *,
     registration_id: int,
-    telegram_id: int | None,
+    telegram_id: int | None = None,
+    actor: Actor | None = None,
     now: datetime | None = None,
-    by_admin: bool = False,
     admin_refund: bool | None = None,
     hold_minutes: int = 15,
 ) -> tuple[CancelResult, list[RefundResult]]:
-    """A pilot (or an admin) cancels; a paid seat is refunded through the provider. The venue's
-    cut-off is enforced by `fpv.registrations.cancel` (CancelTooLate: nothing changes)."""
+    """A pilot (or an organizer `actor`) cancels; a paid seat is refunded through the provider.
+    The venue's cut-off is enforced by `fpv.registrations.cancel` (CancelTooLate: nothing
+    changes)."""
     now = _now(now)
     result = cancel(
         db,
         bus,
         registration_id=registration_id,
         telegram_id=telegram_id,
+        actor=actor,
         now=now,
-        by_admin=by_admin,
         admin_refund=admin_refund,
         hold_minutes=hold_minutes,
     )

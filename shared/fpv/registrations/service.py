@@ -305,46 +305,55 @@ def cancel(
     bus: EventBus,
     *,
     registration_id: int,
-    telegram_id: int | None,
+    telegram_id: int | None = None,
+    actor: Actor | None = None,
+    client: fpv_audit.Client | None = None,
     now: datetime | None = None,
-    by_admin: bool = False,
     admin_refund: bool | None = None,
     hold_minutes: int = 15,
-    in_tx: Callable[[Tx, Row], None] | None = None,
 ) -> CancelResult:
-    """A pilot (or an admin, `by_admin`) cancels. Pilots must respect the venue's cut-off for a
-    held seat; leaving the waitlist or an unpaid hold is always allowed. A paid seat's refund is
-    decided here (`refund_policy`; an admin may say `admin_refund=False`) and queued in the same
-    transaction; the caller works the queued refunds (`refund_payment_ids`) at once.
-    `in_tx(tx, before)` runs inside the transaction after the change (the admin API writes its
-    audit entry there)."""
+    """The pilot `telegram_id` cancels their own registration, or an organizer `actor` (an
+    admin at a venue of theirs, the system) withdraws a pilot. Pilots must respect the venue's
+    cut-off for a held seat; leaving the waitlist or an unpaid hold is always allowed; organizers
+    have no cut-off and are audited. A paid seat's refund is decided here (`refund_policy`; an
+    organizer may say `admin_refund=False`) and queued in the same transaction; the caller works
+    the queued refunds (`refund_payment_ids`) at once."""
     now = _now(now)
+    organizer = actor is not None and actor.kind != "pilot"
     events: list[int] = []
     with db.transaction() as tx:
         found = dal.registration(tx, registration_id)
-        if found is None or (not by_admin and found["telegram_id"] != telegram_id):
+        if found is None or (not organizer and found["telegram_id"] != telegram_id):
             raise RegistrationNotFound(f"registration {registration_id} not found")
         training = dal.lock_training(tx, found["training_id"])
+        if organizer and (training is None or not actor.sees_venue(training["venue_id"])):
+            raise RegistrationNotFound(f"registration {registration_id} not found")
         reg = dal.registration(tx, registration_id, for_update=True)
         if training is None or reg is None or reg["status"] not in dal.ACTIVE:
             raise RegistrationNotFound(f"registration {registration_id} is not active")
-        if not by_admin and reg["status"] == "confirmed":
+        if not organizer and reg["status"] == "confirmed":
             if training["starts_at"] <= now:
                 raise TrainingClosed("the training has started")
             cutoff = training["starts_at"] - timedelta(hours=training["cancel_cutoff_hours"])
             if now > cutoff:
                 raise CancelTooLate(f"cancellation closed at {cutoff.isoformat()}")
         dal.set_status(tx, registration_id, "cancelled")
+        refund = True if admin_refund is None else admin_refund
         decision, refund_ids = _record_refund_decision(
             tx,
             reg,
             training,
             now,
-            reason="admin_cancelled" if by_admin else "pilot_cancelled",
-            admin_refund=(True if admin_refund is None else admin_refund) if by_admin else None,
+            reason="admin_cancelled" if organizer else "pilot_cancelled",
+            admin_refund=refund if organizer else None,
         )
-        if in_tx is not None:
-            in_tx(tx, reg)
+        if organizer:
+            assert actor is not None
+            fpv_audit.record(
+                tx, actor, "registration.cancel", f"registration:{registration_id}",
+                {"status": reg["status"]}, {"status": "cancelled", "refund": refund}, client,
+                venue_id=training["venue_id"],
+            )  # fmt: skip
         promotions = []
         if reg["status"] in dal.SEATED and training["status"] == "scheduled":
             promotions = promote_waitlist(tx, training, now, hold_minutes)
