@@ -183,9 +183,10 @@ class DeliveryReport:
     busy: bool = False  # another run was sending; this one did nothing
     stopped_early: bool = False
     grants: list[tuple[float, int]] = field(default_factory=list, repr=False)
+    pauses: list[tuple[float, float]] = field(default_factory=list, repr=False)  # (from, until)
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "grants"}
+        return {k: v for k, v in self.__dict__.items() if k not in ("grants", "pauses")}
 
 
 @dataclass
@@ -397,7 +398,10 @@ class _Delivery:
             except RetryAfter as exc:  # rejected, not delivered: wait and try again
                 self.report.rate_limited += 1
                 pause = _retry_after_seconds(exc)
+                paused_at = self.clock.monotonic()
                 self.limiter.pause(pause)
+                if self._record_grants:
+                    self.report.pauses.append((paused_at, self.limiter.paused_until))
                 if pause > self.policy.max_pause:
                     log.warning("Telegram asks to wait %.0f s; the next run goes on", pause)
                     self.stopping = self.report.stopped_early = True
