@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fpv import outbox
+from fpv import audit, outbox
 from fpv.actors import Actor
 from fpv.dal import passes as dal
 from fpv.dal import payments as payments_dal
@@ -60,6 +60,17 @@ def _now(now: datetime | None) -> datetime:
 # --- products (admins) ---------------------------------------------------------------------------
 
 
+def _may_manage(actor: Actor, venue_id: int | None, what: str) -> None:
+    """A superadmin (or the system) manages club-wide products; a local admin only their
+    venues' (another venue's is not found, as everywhere in the admin)."""
+    if actor.kind != "admin" and actor.kind != "system":
+        raise NotAllowed("only organizers define passes")
+    if venue_id is None and not (actor.is_superadmin or actor.kind == "system"):
+        raise NotAllowed("a club-wide pass needs a superadmin")
+    if venue_id is not None and not actor.sees_venue(venue_id):
+        raise NotFound(what)
+
+
 def create_product(
     db: Database,
     actor: Actor,
@@ -70,14 +81,10 @@ def create_product(
     trainings: int | None,
     venue_id: int | None = None,
     track_types: tuple[str, ...] = (),
+    client: audit.Client | None = None,
 ) -> int:
-    """A superadmin defines club-wide products; a local admin only their venues'."""
-    if actor.kind != "admin" and actor.kind != "system":
-        raise NotAllowed("only organizers define passes")
-    if venue_id is None and not (actor.is_superadmin or actor.kind == "system"):
-        raise NotAllowed("a club-wide pass needs a superadmin")
-    if venue_id is not None and not actor.sees_venue(venue_id):
-        raise NotFound(f"venue {venue_id}")
+    """A superadmin defines club-wide products; a local admin only their venues'. Audited."""
+    _may_manage(actor, venue_id, f"venue {venue_id}")
     if not title.strip() or len(title) > 100:
         raise InvalidProduct("title: 1 to 100 characters")
     if not 1 <= valid_days <= 400 or price_kopecks <= 0:
@@ -87,7 +94,11 @@ def create_product(
     if set(track_types) - set(TRACK_TYPES):
         raise InvalidProduct(f"track types: {', '.join(TRACK_TYPES)}")
     with db.transaction() as tx:
-        return dal.insert_product(
+        if venue_id is not None and not tx.value(
+            "SELECT EXISTS (SELECT 1 FROM venues WHERE id = :v)", v=venue_id
+        ):
+            raise NotFound(f"venue {venue_id}")
+        product_id = dal.insert_product(
             tx,
             venue_id=venue_id,
             title=title.strip(),
@@ -96,6 +107,30 @@ def create_product(
             price_kopecks=price_kopecks,
             track_types=list(track_types),
         )
+        audit.record(
+            tx, actor, "pass_product.create", f"pass_product:{product_id}",
+            after=dal.product(tx, product_id), client=client, venue_id=venue_id,
+        )  # fmt: skip
+        return product_id
+
+
+def retire_product(
+    db: Database, actor: Actor, product_id: int, *, client: audit.Client | None = None
+) -> Row:
+    """Take a product off sale; passes already bought stay valid. Again: no change, no entry."""
+    with db.transaction() as tx:
+        before = dal.product(tx, product_id)
+        if before is None:
+            raise NotFound(f"pass product {product_id}")
+        _may_manage(actor, before["venue_id"], f"pass product {product_id}")
+        if dal.retire_product(tx, product_id):
+            after = dal.product(tx, product_id)
+            audit.record(
+                tx, actor, "pass_product.retire", f"pass_product:{product_id}", before, after,
+                client, venue_id=before["venue_id"],
+            )  # fmt: skip
+            return after
+        return before
 
 
 def products(db: Database) -> list[Row]:
@@ -154,9 +189,16 @@ def activate_paid(tx: Tx, pass_row: Row, now: datetime) -> bool:
     return dal.activate(tx, pass_row["id"], now=now)
 
 
-def refund(db: Database, actor: Actor, pass_id: int, *, now: datetime | None = None) -> list[int]:
+def refund(
+    db: Database,
+    actor: Actor,
+    pass_id: int,
+    *,
+    now: datetime | None = None,
+    client: audit.Client | None = None,
+) -> list[int]:
     """An organizer refunds an unused pass: the payment is queued for refund in the same
-    transaction (the refund worker pays it back). Returns the payment ids queued."""
+    transaction (the refund worker pays it back), and audited. Returns the payment ids queued."""
     now = _now(now)
     if not actor.is_staff:
         raise NotAllowed("organizers refund passes")
@@ -172,10 +214,17 @@ def refund(db: Database, actor: Actor, pass_id: int, *, now: datetime | None = N
             raise InUse(f"{row['credits_used']} credit(s) in use")
         payment = dal.payment_for_pass(tx, pass_id)
         dal.set_refunded(tx, pass_id)
-        if payment is None or payment["status"] != "paid":
-            return []
-        payments_dal.request_refund(tx, payment["id"], reason="pass_refunded", now=now)
-        return [payment["id"]]
+        queued = payment is not None and payment["status"] == "paid"
+        if queued:
+            payments_dal.request_refund(tx, payment["id"], reason="pass_refunded", now=now)
+        audit.record(
+            tx, actor, "pass.refund", f"pass:{pass_id}",
+            {"status": row["status"], "credits_used": row["credits_used"]},
+            {"status": "refunded", "payment_id": payment["id"] if payment else None,
+             "refund_queued": queued},
+            client, venue_id=row["venue_id"],
+        )  # fmt: skip
+        return [payment["id"]] if queued else []
 
 
 # --- credits (called by the registration use cases, inside their transaction) --------------------

@@ -26,6 +26,7 @@ from tests.integration.test_payments_harness import (  # noqa: F401 - fixtures
     pre_checkout_update,
     successful_payment_update,
 )
+from tests.support.admin import make_admin
 from tests.support.bot import BotPlatform, bot_platform
 from tests.support.factories import make_pilot, make_training, make_venue
 
@@ -143,7 +144,8 @@ def test_the_last_credit_has_exactly_one_winner(pay: Harness):
 
 def test_who_may_define_and_refund_passes(pay: Harness):
     venue_a, venue_b = make_venue(pay.db), make_venue(pay.db)
-    local = admin(7, "local", {venue_a}, via="admin_api")
+    row = make_admin(pay.db, "local_passes", 880_007, role="local", venues=[venue_a])
+    local = admin(row["id"], "local", {venue_a}, via="admin_api")  # audited: a real admin
     with pytest.raises(passes.NotAllowed):
         passes.create_product(
             pay.db, local, title="Клуб", valid_days=30, price_kopecks=1, trainings=None

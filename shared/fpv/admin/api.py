@@ -1060,6 +1060,12 @@ def create_app(deps_factory: Callable[[], Deps] = deps_from_settings) -> FastAPI
     ) -> Any:
         return stats.venue_stats(deps.db, s.actor, since=since, until=until)
 
+    # --- passes, results and ratings (their own modules) ---------------------------------------
+    from fpv.admin import api_passes, api_results
+
+    api_passes.add_routes(app, Session, Mutation, D)
+    api_results.add_routes(app, Session, Mutation, D)
+
     return app
 
 

@@ -57,6 +57,68 @@ def product(tx: Tx, product_id: int) -> Row | None:
     )
 
 
+def products_in(tx: Tx, venue_ids: list[int] | None) -> list[Row]:
+    """Every product, retired ones too, with how many were sold: all (None) or the club-wide
+    ones and these venues' (a local admin's)."""
+    return tx.all(
+        "SELECT pr.id, pr.venue_id, pr.title, pr.trainings, pr.valid_days, pr.price_kopecks,"
+        " pr.track_types, pr.active, pr.created_at, v.name AS venue_name,"
+        " (SELECT count(*) FROM passes s WHERE s.product_id = pr.id"
+        "   AND s.status <> 'pending_payment') AS sold"
+        " FROM pass_products pr LEFT JOIN venues v ON v.id = pr.venue_id"
+        " WHERE (CAST(:all_venues AS boolean) OR pr.venue_id IS NULL"
+        "   OR pr.venue_id = ANY(CAST(:venues AS bigint[])))"
+        " ORDER BY pr.active DESC, pr.venue_id NULLS FIRST, pr.price_kopecks, pr.id",
+        all_venues=venue_ids is None,
+        venues=venue_ids or [],
+    )
+
+
+def retire_product(tx: Tx, product_id: int) -> bool:
+    """Off sale (passes already bought stay valid). False: it was already retired."""
+    return bool(
+        tx.execute(
+            "UPDATE pass_products SET active = false WHERE id = :id AND active", id=product_id
+        )
+    )
+
+
+def sold(
+    tx: Tx,
+    venue_ids: list[int] | None,
+    *,
+    product_id: int | None = None,
+    status: str | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> list[Row]:
+    """Passes bought (not those still waiting for payment), newest first, with credits used and
+    left and the payment's state: all (None) or these venues' products' (club-wide passes are
+    a superadmin's)."""
+    return tx.all(
+        "SELECT s.id, s.product_id, pr.title, pr.venue_id, v.name AS venue_name, s.status,"
+        " s.pilot_id, pp.nickname, pp.telegram_id, s.credits_total, s.credits_used,"
+        " CASE WHEN s.credits_total IS NULL THEN NULL ELSE s.credits_total - s.credits_used END"
+        " AS credits_left, s.valid_from, s.valid_until, pr.price_kopecks,"
+        " pay.status AS payment_status, pay.amount_kopecks, pay.refunded_kopecks"
+        " FROM passes s JOIN pass_products pr ON pr.id = s.product_id"
+        " LEFT JOIN venues v ON v.id = pr.venue_id LEFT JOIN pilots pp ON pp.id = s.pilot_id"
+        " LEFT JOIN LATERAL (SELECT status, amount_kopecks, refunded_kopecks FROM payments"
+        "   WHERE pass_id = s.id ORDER BY id LIMIT 1) pay ON true"
+        " WHERE s.status <> 'pending_payment'"
+        " AND (CAST(:all_venues AS boolean) OR pr.venue_id = ANY(CAST(:venues AS bigint[])))"
+        " AND (CAST(:product AS bigint) IS NULL OR s.product_id = :product)"
+        " AND (CAST(:status AS text) IS NULL OR s.status = :status)"
+        " ORDER BY s.valid_from DESC NULLS LAST, s.id DESC LIMIT :limit OFFSET :offset",
+        all_venues=venue_ids is None,
+        venues=venue_ids or [],
+        product=product_id,
+        status=status,
+        limit=limit,
+        offset=offset,
+    )
+
+
 def insert_pass(tx: Tx, *, product_id: int, pilot_id: int, credits_total: int | None) -> Row:
     return tx.one(
         "INSERT INTO passes (product_id, pilot_id, status, credits_total)"

@@ -53,6 +53,26 @@ def unmatched(tx: Tx, training_id: int) -> list[Row]:
     )
 
 
+def callsign_in(tx: Tx, training_id: int, callsign: str) -> bool:
+    return bool(
+        tx.value(
+            "SELECT EXISTS (SELECT 1 FROM heat_results WHERE training_id = :t AND callsign = :c)",
+            t=training_id,
+            c=callsign,
+        )
+    )
+
+
+def results_of(tx: Tx, training_id: int) -> list[Row]:
+    return tx.all(
+        "SELECT r.id, r.heat, r.round_no, r.race_order, r.position, r.callsign, r.pilot_id,"
+        " p.nickname, r.laps, r.fastest_lap_ms, r.source FROM heat_results r"
+        " LEFT JOIN pilots p ON p.id = r.pilot_id WHERE r.training_id = :t"
+        " ORDER BY r.source, r.race_order, r.position, r.id",
+        t=training_id,
+    )
+
+
 def match(tx: Tx, training_id: int, callsign: str, pilot_id: int) -> int:
     return tx.execute(
         "UPDATE heat_results SET pilot_id = :p WHERE training_id = :t AND callsign = :c"

@@ -12,15 +12,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from fpv import audit
 from fpv.actors import Actor
 from fpv.dal import results as dal
-from fpv.db import Database, Row
+from fpv.db import Database, Row, Tx
 from fpv.ratings.rotorhazard import ExportUnreadable, HeatResult, parse
 
 __all__ = [
     "ExportUnreadable",
     "HeatResult",
     "ImportReport",
+    "InvalidResults",
     "NotAllowed",
     "NotFound",
     "import_results",
@@ -29,6 +31,7 @@ __all__ = [
     "my_ratings",
     "recompute",
     "record_results",
+    "training_results",
 ]
 
 
@@ -38,6 +41,10 @@ class NotAllowed(Exception):
 
 class NotFound(Exception):
     pass
+
+
+class InvalidResults(ValueError):
+    """Results that cannot be recorded as given (the message says why)."""
 
 
 @dataclass
@@ -58,13 +65,34 @@ def _training_for(db: Database, actor: Actor, training_id: int) -> Row:
     return training
 
 
+def _check(training: Row, results: list[HeatResult], now: datetime) -> None:
+    if training["status"] != "scheduled":
+        raise InvalidResults("the training was cancelled")
+    if training["starts_at"] > now:
+        raise InvalidResults("the training has not started yet")
+    seen: set[tuple[str, int, str]] = set()
+    for r in results:
+        key = (r.heat, r.round_no, r.callsign.lower())
+        if key in seen:
+            raise InvalidResults(f"{r.callsign} is listed twice in {r.heat}, round {r.round_no}")
+        seen.add(key)
+
+
 def record_results(
-    db: Database, actor: Actor, training_id: int, results: list[HeatResult], *, source: str
+    db: Database,
+    actor: Actor,
+    training_id: int,
+    results: list[HeatResult],
+    *,
+    source: str,
+    client: audit.Client | None = None,
+    now: datetime | None = None,
 ) -> ImportReport:
     """Replace the training's results from this source (manual or rotorhazard): callsigns are
     matched to nicknames (ignoring case); unmatched ones are kept for an admin's decision. The
-    season's ratings are recomputed."""
+    season's ratings are recomputed in the same transaction, which is audited."""
     training = _training_for(db, actor, training_id)
+    _check(training, results, now or datetime.now(UTC))
     order: dict[tuple[str, int], int] = {}
     for r in results:  # races in the order the export lists them (the order flown)
         order.setdefault((r.heat, r.round_no), len(order))
@@ -84,32 +112,72 @@ def record_results(
             for r in results
         ]
         dal.replace_results(tx, training_id, source, rows)
-    recompute(db, training["starts_at"].astimezone(UTC).year)
-    unmatched = sorted({r["callsign"] for r in rows if r["pilot_id"] is None})
-    return ImportReport(
-        training_id, len(rows), sum(r["pilot_id"] is not None for r in rows), unmatched
-    )
+        season = training["starts_at"].astimezone(UTC).year
+        _recompute(tx, season)
+        unmatched = sorted({r["callsign"] for r in rows if r["pilot_id"] is None})
+        report = ImportReport(
+            training_id, len(rows), sum(r["pilot_id"] is not None for r in rows), unmatched
+        )
+        # counts only: callsigns are nicknames, and the audit log is kept for good
+        audit.record(
+            tx, actor, f"results.{'import' if source == 'rotorhazard' else 'record'}",
+            f"training:{training_id}", client=client, venue_id=training["venue_id"],
+            details={"source": source, "results": report.results, "matched": report.matched,
+                     "unmatched": len(unmatched), "races": len(order), "season": season},
+        )  # fmt: skip
+    return report
 
 
 def import_results(
-    db: Database, actor: Actor, training_id: int, data: bytes | str, filename: str = ""
+    db: Database,
+    actor: Actor,
+    training_id: int,
+    data: bytes | str,
+    filename: str = "",
+    *,
+    client: audit.Client | None = None,
 ) -> ImportReport:
     """A RotorHazard results export (JSON or CSV) for one training."""
-    return record_results(db, actor, training_id, parse(data, filename), source="rotorhazard")
+    return record_results(
+        db, actor, training_id, parse(data, filename), source="rotorhazard", client=client
+    )
 
 
 def match_callsign(
-    db: Database, actor: Actor, training_id: int, callsign: str, nickname: str
+    db: Database,
+    actor: Actor,
+    training_id: int,
+    callsign: str,
+    nickname: str,
+    *,
+    client: audit.Client | None = None,
 ) -> int:
-    """An admin decides who an unmatched callsign was; returns the rows matched."""
+    """An admin decides who an unmatched callsign was; returns the rows matched (0 when it
+    was matched already: a second submit changes nothing). Audited; ratings recomputed."""
     training = _training_for(db, actor, training_id)
     with db.transaction() as tx:
         pilot_id = dal.pilots_by_nickname(tx, [nickname]).get(nickname.lower())
         if pilot_id is None:
             raise NotFound(f"pilot {nickname}")
+        if not dal.callsign_in(tx, training_id, callsign):
+            raise NotFound(f"callsign {callsign} in training {training_id}")
         matched = dal.match(tx, training_id, callsign, pilot_id)
-    recompute(db, training["starts_at"].astimezone(UTC).year)
+        if matched:
+            season = training["starts_at"].astimezone(UTC).year
+            _recompute(tx, season)
+            audit.record(
+                tx, actor, "results.match", f"training:{training_id}", client=client,
+                venue_id=training["venue_id"],
+                details={"pilot_id": pilot_id, "rows": matched, "season": season},
+            )  # fmt: skip
     return matched
+
+
+def training_results(db: Database, actor: Actor, training_id: int) -> list[Row]:
+    """A training's results as recorded, race by race (with the matched pilot's nickname)."""
+    _training_for(db, actor, training_id)
+    with db.transaction(readonly=True) as tx:
+        return dal.results_of(tx, training_id)
 
 
 def _rate(results: list[Row]) -> dict[tuple[int, int], dict[str, Any]]:
@@ -173,30 +241,49 @@ def _streak(flown: set[int], city_trainings: list[int]) -> int:
     return streak
 
 
-def recompute(db: Database, season: int) -> int:
-    """The season's ratings from scratch (same input, same result); returns the rows written."""
-    with db.transaction() as tx:
-        results = dal.season_results(tx, season)
-        by_city: dict[int, list[int]] = defaultdict(list)
-        for row in dal.city_trainings_with_results(tx, season):
-            by_city[row["city_id"]].append(row["id"])
-        rated = _rate(results)
-        rows = [
-            {
-                "city": city,
-                "pilot": pilot_id,
-                "mu": v["mu"],
-                "sigma": v["sigma"],
-                "ordinal": v["ordinal"],
-                "races": v["races"],
-                "best": v["best_lap_ms"],
-                "trainings": len(v["training_ids"]),
-                "streak": _streak(v["training_ids"], by_city[city]),
-            }
-            for (city, pilot_id), v in sorted(rated.items())
-        ]
-        dal.replace_ratings(tx, season, rows)
+def _recompute(tx: Tx, season: int) -> int:
+    results = dal.season_results(tx, season)
+    by_city: dict[int, list[int]] = defaultdict(list)
+    for row in dal.city_trainings_with_results(tx, season):
+        by_city[row["city_id"]].append(row["id"])
+    rated = _rate(results)
+    rows = [
+        {
+            "city": city,
+            "pilot": pilot_id,
+            "mu": v["mu"],
+            "sigma": v["sigma"],
+            "ordinal": v["ordinal"],
+            "races": v["races"],
+            "best": v["best_lap_ms"],
+            "trainings": len(v["training_ids"]),
+            "streak": _streak(v["training_ids"], by_city[city]),
+        }
+        for (city, pilot_id), v in sorted(rated.items())
+    ]
+    dal.replace_ratings(tx, season, rows)
     return len(rows)
+
+
+def recompute(
+    db: Database,
+    season: int,
+    *,
+    actor: Actor | None = None,
+    client: audit.Client | None = None,
+) -> int:
+    """The season's ratings from scratch (same input, same result); returns the rows written.
+    Asked for by an organizer (`actor`), it is audited."""
+    if actor is not None and not actor.is_staff:
+        raise NotAllowed("organizers recompute ratings")
+    with db.transaction() as tx:
+        written = _recompute(tx, season)
+        if actor is not None:
+            audit.record(
+                tx, actor, "ratings.recompute", f"season:{season}", client=client,
+                details={"season": season, "ratings": written},
+            )  # fmt: skip
+    return written
 
 
 def current_season(now: datetime | None = None) -> int:

@@ -22,7 +22,7 @@ def _import(args: argparse.Namespace) -> int:
             path.read_bytes(),
             path.name,
         )
-    except (ratings.ExportUnreadable, ratings.NotFound, OSError) as exc:
+    except (ratings.ExportUnreadable, ratings.InvalidResults, ratings.NotFound, OSError) as exc:
         print(f"fpv: {exc}", file=sys.stderr)
         return 2
     print(json.dumps(report.__dict__, ensure_ascii=False))
