@@ -263,6 +263,12 @@ def holds_credit(tx: Tx, registration_id: int) -> bool:
 # --- reading and reminding -----------------------------------------------------------------------
 
 
+def get(db: Database, pass_id: int) -> Row | None:
+    """One pass with its product (title, price, venue) and owner."""
+    with db.transaction(readonly=True) as tx:
+        return dal.pass_by_id(tx, pass_id)
+
+
 def my_passes(db: Database, telegram_id: int, *, now: datetime | None = None) -> list[Row]:
     with db.transaction(readonly=True) as tx:
         pilot = reg_dal.pilot_by_telegram(tx, telegram_id)

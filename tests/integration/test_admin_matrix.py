@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -26,6 +27,7 @@ from tests.support.admin import (  # noqa: F401 - fixture
 )
 
 _n = itertools.count(1)
+RH_CSV = (Path(__file__).resolve().parents[1] / "data" / "rotorhazard-results.csv").read_text()
 
 
 def _future(days: int) -> str:
@@ -83,6 +85,28 @@ def bodies(w: World) -> dict[tuple[str, str], object]:
             "scopes": ["schedule:read"],
             "venue_ids": [w.venue_b],
         },
+        ("post", "/api/admin/pass-products"): {
+            "title": f"Абонемент {n}",
+            "valid_days": 30,
+            "price_kopecks": 300_000,
+            "trainings": 4,
+            "venue_id": w.venue_b,
+        },
+        ("put", "/api/admin/trainings/{training_id}/results"): {
+            "results": [
+                {"heat": "Heat 1", "position": 1, "callsign": "bravo_b", "laps": 3},
+                {"heat": "Heat 1", "position": 2, "callsign": "Stranger", "laps": 2},
+            ]
+        },
+        ("post", "/api/admin/trainings/{training_id}/results/import"): {
+            "filename": "results.csv",
+            "content": RH_CSV,
+        },
+        ("post", "/api/admin/trainings/{training_id}/results/match"): {
+            "callsign": "Stranger",
+            "nickname": "bravo_c",
+        },
+        ("post", "/api/admin/ratings/recompute"): {},
     }
 
 
@@ -91,7 +115,13 @@ def path_for(w: World, method: str, template: str) -> str:
     params = {
         "city_id": w.city_b,
         "venue_id": w.venue_b,
-        "training_id": w.training_b_cancel if template.endswith("/cancel") else w.training_b,
+        "training_id": (
+            w.training_b_cancel
+            if template.endswith("/cancel")
+            else w.training_b_past  # results: a training that has taken place
+            if "/results" in template
+            else w.training_b
+        ),
         "registration_id": (
             w.registration_b_cancel
             if template.endswith("/cancel")
@@ -102,11 +132,17 @@ def path_for(w: World, method: str, template: str) -> str:
         "pilot_id": w.pilot_b,
         "admin_id": w.spare_admin["id"] if template.endswith("/disable") else w.other_admin["id"],
         "key_id": w.api_key_b,
+        "product_id": w.pass_product_b,
+        "pass_id": w.pass_b,
     }
     return template.format(**params)
 
 
-QUERY = {("get", "/api/admin/pilots"): {"q": "bravo"}}
+def queries(w: World) -> dict[tuple[str, str], dict]:
+    return {
+        ("get", "/api/admin/pilots"): {"q": "bravo"},
+        ("get", "/api/admin/leaderboard"): {"city_id": w.city_b},
+    }
 
 
 def operations(doc: dict) -> list[tuple[str, str, dict]]:
@@ -175,7 +211,7 @@ def test_authorization_matrix(admin_gw: AdminGateway):
                     method.upper(),
                     path,
                     json=bodies(world).get((method, template)),
-                    params=QUERY.get((method, template)),
+                    params=queries(world).get((method, template)),
                     headers={auth.CSRF_HEADER: csrf} if csrf else {},
                 )
             if "/logout" in template and response.status_code == 200:

@@ -169,6 +169,8 @@ class World:
     other_admin: dict[str, Any]
     spare_admin: dict[str, Any]
     api_key_b: int
+    pass_product_b: int = 0
+    pass_b: int = 0  # an active pass of pilot B on venue B's product, no credit used
 
 
 def build_world(db: Database) -> World:
@@ -210,7 +212,10 @@ def build_world(db: Database) -> World:
         db, CLI, name="B gates", scopes=["schedule:read"], venue_ids=[venue_b],
         client=audit_.Client(),
     )  # fmt: skip
+    pass_product_b, pass_b = _pass_at(db, venue_b, 930_002)
     return World(
+        pass_product_b=pass_product_b,
+        pass_b=pass_b,
         api_key_b=key["id"],
         city_a=cities[venue_a],
         city_b=cities[venue_b],
@@ -231,3 +236,21 @@ def build_world(db: Database) -> World:
         other_admin=make_admin(db, "other", 920_003, role="local", venues=[venue_b]),
         spare_admin=make_admin(db, "spare", 920_004, role="local", venues=[venue_b]),
     )
+
+
+def _pass_at(db: Database, venue_id: int, telegram_id: int) -> tuple[int, int]:
+    """A pass product of the venue and an active pass of that pilot (bought through the use
+    case, its payment recorded as the payments flow's transaction does)."""
+    from datetime import UTC, datetime
+
+    from fpv import actors, passes
+
+    product = passes.create_product(
+        db, CLI, title="Пять тренировок", valid_days=30, price_kopecks=250_000, trainings=5,
+        venue_id=venue_id,
+    )  # fmt: skip
+    pass_id, _ids = passes.buy(db, actors.pilot(telegram_id), product)
+    with db.transaction() as tx:
+        row = tx.one("SELECT id FROM passes WHERE id = :id", id=pass_id)
+        passes.activate_paid(tx, row, datetime.now(UTC))
+    return product, pass_id

@@ -23,7 +23,7 @@ class PassProductIn(BaseModel):
     club (superadmins only); `track_types` empty: every track type."""
 
     model_config = ConfigDict(extra="forbid")
-    title: Annotated[str, Field(min_length=1, max_length=100)]
+    title: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\x00]*$")]
     valid_days: int = Field(ge=1, le=400)
     price_kopecks: int = Field(ge=1, le=10**10)
     trainings: int | None = Field(default=None, ge=1, le=500)

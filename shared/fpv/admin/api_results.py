@@ -16,8 +16,9 @@ from fpv.admin.api import READ, WRITE, client_of
 
 Id = Annotated[int, Path(ge=1, le=2**62)]
 Season = Annotated[int, Field(ge=2000, le=2100)]
-Heat = Annotated[str, Field(min_length=1, max_length=100)]
-Callsign = Annotated[str, Field(min_length=1, max_length=64)]
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL text holds no NUL
+Heat = Annotated[str, Field(min_length=1, max_length=100, pattern=NO_NUL)]
+Callsign = Annotated[str, Field(min_length=1, max_length=64, pattern=NO_NUL)]
 
 
 class HeatResultIn(BaseModel):
@@ -42,8 +43,8 @@ class RotorHazardIn(BaseModel):
     """A RotorHazard results export as uploaded: the file's name (`.json` or `.csv`) and text."""
 
     model_config = ConfigDict(extra="forbid")
-    filename: str = Field(default="", max_length=200)
-    content: str = Field(min_length=1, max_length=5_000_000)
+    filename: str = Field(default="", max_length=200, pattern=NO_NUL)
+    content: str = Field(min_length=1, max_length=5_000_000, pattern=NO_NUL)
 
 
 class ImportReportOut(BaseModel):
@@ -76,7 +77,7 @@ class TrainingResultsOut(BaseModel):
 class MatchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     callsign: Callsign
-    nickname: Annotated[str, Field(min_length=1, max_length=64)]
+    nickname: Callsign
 
 
 class MatchOut(BaseModel):

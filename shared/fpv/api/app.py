@@ -519,6 +519,163 @@ async def notifications(
     )
 
 
+# --- ratings ------------------------------------------------------------------------------------
+class MyStanding(BaseModel):
+    place: int | None = Field(description="null while I do not show my nickname on the site")
+    rating: float
+    races: int
+    best_lap_ms: int | None
+    trainings: int
+    streak: int
+
+
+class AppLeaderboard(v1.Leaderboard):
+    me: MyStanding | None = Field(description="my own rating in this city and season, if any")
+
+
+@router.get("/leaderboard", response_model=AppLeaderboard)
+async def leaderboard(
+    me: Me,
+    e: Annotated[Env, Depends(env)],
+    city: v1.CityQ,
+    season: v1.SeasonQ = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> AppLeaderboard:
+    """The city's board (pilots who show their nickname only) and where I stand."""
+    from fpv import ratings
+
+    board = v1.leaderboard(e, city, season, limit)
+    profile = pilots.profile(e.db, me.actor)
+    mine = next(
+        (
+            r
+            for r in ratings.my_ratings(e.db, _tid(me), season=board.season)
+            if r["city_id"] == city
+        ),
+        None,
+    )
+    standing = None
+    if mine is not None:
+        standing = MyStanding(
+            place=mine["place"] if profile and profile["show_on_site"] else None,
+            rating=mine["ordinal"],
+            races=mine["races"],
+            best_lap_ms=mine["best_lap_ms"],
+            trainings=mine["trainings"],
+            streak=mine["streak"],
+        )
+    return AppLeaderboard(**board.model_dump(), me=standing)
+
+
+# --- season passes ------------------------------------------------------------------------------
+class PassProduct(BaseModel):
+    id: int
+    title: str
+    trainings: int | None = Field(description="credits; null: unlimited")
+    valid_days: int
+    price_kopecks: int
+    venue_id: int | None = Field(description="null: every venue of the club")
+    venue_name: str | None
+    track_types: list[str] = Field(description="empty: every track type")
+
+
+class MyPass(BaseModel):
+    id: int
+    title: str
+    venue_id: int | None
+    venue_name: str | None
+    track_types: list[str]
+    credits_total: int | None = Field(description="null: unlimited")
+    credits_used: int
+    credits_left: int | None = Field(description="null: unlimited")
+    valid_from: datetime
+    valid_until: datetime
+
+
+class MyPasses(BaseModel):
+    items: list[MyPass]
+    on_sale: list[PassProduct]
+
+
+@router.get("/passes", response_model=MyPasses)
+async def my_passes(me: Me, e: Annotated[Env, Depends(env)]) -> MyPasses:
+    """My active passes with the credits left and when each ends, and what the club sells."""
+    from fpv import passes
+
+    mine = passes.my_passes(e.db, _tid(me))
+    return MyPasses(
+        items=[
+            MyPass(
+                **{k: r[k] for k in MyPass.model_fields if k in r},
+                credits_left=None
+                if r["credits_total"] is None
+                else r["credits_total"] - r["credits_used"],
+            )
+            for r in mine
+        ],
+        on_sale=[
+            PassProduct(**{k: r[k] for k in PassProduct.model_fields})
+            for r in passes.products(e.db)
+        ],
+    )
+
+
+class BuyPassIn(BaseModel):
+    product_id: int = Field(ge=1, le=2**63 - 1)
+
+
+class BoughtPass(BaseModel):
+    pass_id: int
+    status: Literal["pending_payment"] = "pending_payment"
+    price_kopecks: int
+    invoice_link: str | None = Field(
+        description="open it to pay in Telegram (createInvoiceLink); the invoice also goes to "
+        "the pilot's chat"
+    )
+
+
+def _pass_invoice_link(e: Env, pass_id: int, language: str) -> str | None:
+    from fpv import passes
+    from fpv.payments.botapi import BotApi, BotApiError, BotApiUnavailable
+    from fpv.payments.config import PaymentConfig
+
+    token = e.settings.telegram_bot_token
+    if token is None:
+        return None
+    params = passes.invoice_params(e.db, pass_id, language, PaymentConfig.from_settings(e.settings))
+    if params is None:
+        return None
+    params.pop("chat_id")
+    api = BotApi(token.get_secret_value(), e.settings.telegram_api_base_url)
+    try:
+        return str(api.call("createInvoiceLink", **params))
+    except (BotApiError, BotApiUnavailable):
+        return None  # the invoice also went to the pilot's chat through the outbox
+
+
+@router.post("/passes", response_model=BoughtPass, status_code=201, responses={**FORBIDDEN})
+async def buy_pass(body: BuyPassIn, me: Me, e: Annotated[Env, Depends(env)]) -> BoughtPass:
+    """Buy a pass: like a paid seat, payment stays in Telegram; once paid, covered sign-ups
+    take a credit instead of an invoice."""
+    from fpv import passes
+
+    try:
+        pass_id, outbox_ids = passes.buy(e.db, me.actor, body.product_id)
+    except passes.NotFound:
+        raise ApiProblem(404, "Not found", "no such pass on sale") from None
+    except passes.NotAllowed as exc:
+        raise ApiProblem(403, "No profile", str(exc)) from None
+    _deliver(e, outbox_ids)
+    profile = pilots.profile(e.db, me.actor)
+    bought = passes.get(e.db, pass_id)
+    assert bought is not None
+    return BoughtPass(
+        pass_id=pass_id,
+        price_kopecks=bought["price_kopecks"],
+        invoice_link=_pass_invoice_link(e, pass_id, profile["language"] if profile else "ru"),
+    )
+
+
 # --- calendars ----------------------------------------------------------------------------------
 class FeedLink(BaseModel):
     url: str = Field(description="secret: subscribe to it in a calendar app")

@@ -196,6 +196,74 @@ async def training_detail(
     return etagged(request, training(row, e.settings.public_base_url))
 
 
+# --- the leaderboard (no key: only pilots who show their nickname on the site) -------------------
+class LeaderboardEntry(BaseModel):
+    place: int
+    nickname: str
+    rating: float = Field(description="the rating shown: mu - 3 sigma (Weng-Lin, Plackett-Luce)")
+    mu: float
+    sigma: float
+    races: int
+    best_lap_ms: int | None
+    trainings: int = Field(description="trainings with a result this season")
+    streak: int = Field(description="consecutive club trainings flown, up to the latest")
+
+
+class Leaderboard(BaseModel):
+    city_id: int
+    season: int
+    items: list[LeaderboardEntry]
+
+
+def leaderboard(e: Env, city: int, season: int | None, limit: int) -> Leaderboard:
+    """A city's season board from `fpv.ratings` (opted-in pilots only; a deleted pilot's
+    ratings are gone with them); an unknown city is 404."""
+    from fpv import ratings
+
+    with e.db.transaction(readonly=True) as tx:
+        known = any(c["id"] == city for c in dal.cities(tx))
+    if not known:
+        raise ApiProblem(404, "Not found", "no such city")
+    season = season or ratings.current_season()
+    rows = ratings.leaderboard(e.db, city, season=season, limit=limit)
+    return Leaderboard(
+        city_id=city,
+        season=season,
+        items=[
+            LeaderboardEntry(
+                place=n,
+                nickname=r["nickname"],
+                rating=r["ordinal"],
+                mu=r["mu"],
+                sigma=r["sigma"],
+                races=r["races"],
+                best_lap_ms=r["best_lap_ms"],
+                trainings=r["trainings"],
+                streak=r["streak"],
+            )
+            for n, r in enumerate(rows, start=1)
+        ],
+    )
+
+
+CityQ = Annotated[int, Query(ge=1, le=2**63 - 1, description="a city id (see /cities)")]
+SeasonQ = Annotated[int | None, Query(ge=2000, le=2100, description="the year; default: this one")]
+
+
+@router.get(
+    "/leaderboard", response_model=Leaderboard, responses={304: {"description": "Not modified"}}
+)
+async def public_leaderboard(
+    request: Request,
+    e: Annotated[Env, Depends(env)],
+    city: CityQ,
+    season: SeasonQ = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> Response:
+    """A city's season ratings, best first: only pilots who chose to show their nickname."""
+    return etagged(request, leaderboard(e, city, season, limit))
+
+
 # --- keyed --------------------------------------------------------------------------------------
 class KeyInfo(BaseModel):
     id: int
