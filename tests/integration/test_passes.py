@@ -26,7 +26,7 @@ from tests.integration.test_payments_harness import (  # noqa: F401 - fixtures
     pre_checkout_update,
     successful_payment_update,
 )
-from tests.support.admin import make_admin
+from tests.support.admin import AdminGateway, make_admin, session_for, with_session
 from tests.support.bot import BotPlatform, bot_platform
 from tests.support.factories import make_pilot, make_training, make_venue
 
@@ -367,3 +367,25 @@ def test_buy_a_pass_in_the_bot_then_sign_up_twice_without_an_invoice(platform: B
     assert "вернулась на абонемент" in chat.last().text
     chat.press("passes")
     assert "осталось 2 из 3" in chat.last().text
+
+    # the same counts for the organizer, through the admin API on the same platform
+    from fpv.admin import auth
+
+    make_admin(p.db, "passes_root", 880_101)
+    token, csrf = session_for(p.db, "passes_root")
+    with with_session(AdminGateway(p.base_url, p.fake, p.db), token) as admin_api:
+        [sold] = admin_api.get("/api/admin/passes").json()
+        assert (sold["nickname"], sold["status"], sold["payment_status"]) == (
+            "PassPilot",
+            "active",
+            "paid",
+        )
+        assert (sold["credits_total"], sold["credits_used"], sold["credits_left"]) == (3, 1, 2)
+        offered = {r["id"]: r["sold"] for r in admin_api.get("/api/admin/pass-products").json()}
+        assert offered[product_id] == 1
+        # a credit is in use: the pass cannot be refunded (and nothing changes)
+        refused = admin_api.post(
+            f"/api/admin/passes/{sold['id']}/refund", headers={auth.CSRF_HEADER: csrf}
+        )
+        assert refused.status_code == 409 and refused.json()["code"] == "conflict"
+        assert admin_api.get("/api/admin/passes").json() == [sold]
