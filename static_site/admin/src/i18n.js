@@ -10,6 +10,8 @@ export const TEXTS = {
   "nav.dashboard": ["Сводка", "Dashboard"],
   "nav.venues": ["Площадки", "Venues"],
   "nav.pilots": ["Пилоты", "Pilots"],
+  "nav.passes": ["Абонементы", "Passes"],
+  "nav.results": ["Результаты", "Results"],
   "nav.audit": ["Журнал", "Audit log"],
   "nav.admins": ["Администраторы", "Admins"],
   "nav.keys": ["API-ключи", "API keys"],

@@ -20,6 +20,8 @@ function navItems() {
     ["#/dashboard", "nav.dashboard"],
     ["#/venues", "nav.venues"],
     ["#/pilots", "nav.pilots"],
+    ["#/passes", "nav.passes"],
+    ["#/results", "nav.results"],
     ["#/audit", "nav.audit"],
   ];
   if (state.me?.role === "superadmin") items.push(["#/admins", "nav.admins"], ["#/api-keys", "nav.keys"]);
@@ -420,6 +422,7 @@ async function trainingView(root, id) {
   if (training.status !== "cancelled") {
     actions.append(editTraining(training, v, note), cancelTrainingButton(training, note));
   }
+  if (new Date(training.starts_at) <= new Date()) actions.append(h("a", { class: "button", href: `#/results?training=${id}` }, t("nav.results")));
   const served = exportButtons(paths, { training_id: id }, note);
   for (const b of served) actions.append(b);
   if (!served.some((b) => b.querySelector("[data-export=csv]"))) {
@@ -1226,6 +1229,8 @@ const ROUTES = [
   [/^#\/venues$/, venuesView],
   [/^#\/pilots$/, pilotsView],
   [/^#\/pilots\/(\d+)$/, pilotsView],
+  [/^#\/passes$/, async (root) => (await import("./passes.js")).passesView(root, { venues, state, render })],
+  [/^#\/results(\?.*)?$/, async (root) => (await import("./results.js")).resultsView(root, { venues, cities })],
   [/^#\/audit$/, auditView],
   [/^#\/admins$/, adminsView],
   [/^#\/api-keys$/, keysView],
