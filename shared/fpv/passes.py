@@ -94,9 +94,7 @@ def create_product(
     if set(track_types) - set(TRACK_TYPES):
         raise InvalidProduct(f"track types: {', '.join(TRACK_TYPES)}")
     with db.transaction() as tx:
-        if venue_id is not None and not tx.value(
-            "SELECT EXISTS (SELECT 1 FROM venues WHERE id = :v)", v=venue_id
-        ):
+        if venue_id is not None and not dal.venue_exists(tx, venue_id):
             raise NotFound(f"venue {venue_id}")
         product_id = dal.insert_product(
             tx,

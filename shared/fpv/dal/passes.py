@@ -57,6 +57,10 @@ def product(tx: Tx, product_id: int) -> Row | None:
     )
 
 
+def venue_exists(tx: Tx, venue_id: int) -> bool:
+    return bool(tx.value("SELECT EXISTS (SELECT 1 FROM venues WHERE id = :v)", v=venue_id))
+
+
 def products_in(tx: Tx, venue_ids: list[int] | None) -> list[Row]:
     """Every product, retired ones too, with how many were sold: all (None) or the club-wide
     ones and these venues' (a local admin's)."""
