@@ -23,6 +23,7 @@ from fpv.db import Database, Row, Tx
 from fpv.texts import t
 
 EXPIRY_NOTICE = timedelta(days=3)
+REPEAT_MINUTES = 15  # a pass asked for again within this is the same pending pass
 TRACK_TYPES = ("race", "freestyle", "whoop", "open")
 
 
@@ -141,7 +142,9 @@ def products(db: Database) -> list[Row]:
 
 def buy(db: Database, actor: Actor, product_id: int) -> tuple[int, list[int]]:
     """A pilot asks for a pass: a pending pass and its invoice, queued together. Returns the
-    pass id and the outbox ids to deliver now."""
+    pass id and the outbox ids to deliver now. Asked again for the same product while its
+    invoice is fresh (a double tap, the app and the bot at once), it is the same pass and no
+    second invoice."""
     if actor.kind != "pilot" or actor.id is None:
         raise NotAllowed("pilots buy passes")
     with db.transaction() as tx:
@@ -151,6 +154,12 @@ def buy(db: Database, actor: Actor, product_id: int) -> tuple[int, list[int]]:
         product = dal.product(tx, product_id)
         if product is None or not product["active"]:
             raise NotFound(f"pass product {product_id}")
+        dal.lock_pilot(tx, pilot["id"])  # two requests at once: one of them creates the pass
+        again = dal.recent_pending(
+            tx, pilot_id=pilot["id"], product_id=product_id, minutes=REPEAT_MINUTES
+        )
+        if again is not None:
+            return again, []
         created = dal.insert_pass(
             tx, product_id=product_id, pilot_id=pilot["id"], credits_total=product["trainings"]
         )

@@ -124,6 +124,13 @@ def test_my_passes_in_the_app_and_buying_one_answers_an_invoice_link(p: BotPlatf
     assert link["payload"] and "chat_id" not in link
     assert p.fake.calls_to("sendInvoice", 9301)  # and the invoice in the chat, as in the bot
     assert api(p, "GET", "/api/app/passes", token).json()["items"] == []  # not paid yet
+    # a double submit is the same pass: no second pass, no second invoice in the chat
+    twice = api(p, "POST", "/api/app/passes", token, json={"product_id": product})
+    assert twice.status_code == 201 and twice.json()["pass_id"] == bought.json()["pass_id"]
+    assert twice.json()["invoice_link"].startswith("https://t.me/$")
+    assert len(p.fake.calls_to("sendInvoice", 9301)) == 1
+    with p.db.transaction(readonly=True) as tx:
+        assert tx.value("SELECT count(*) FROM passes WHERE product_id = :p", p=product) == 1
 
     # paid (what the payments flow's transaction does): the pass with its credits and end
     with p.db.transaction() as tx:

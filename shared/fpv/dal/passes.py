@@ -133,6 +133,22 @@ def insert_pass(tx: Tx, *, product_id: int, pilot_id: int, credits_total: int | 
     )
 
 
+def lock_pilot(tx: Tx, pilot_id: int) -> None:
+    tx.value("SELECT id FROM pilots WHERE id = :id FOR UPDATE", id=pilot_id)
+
+
+def recent_pending(tx: Tx, *, pilot_id: int, product_id: int, minutes: int) -> int | None:
+    """The pilot's pass of this product still waiting for payment, asked for lately."""
+    return tx.value(
+        "SELECT id FROM passes WHERE pilot_id = :pilot AND product_id = :product"
+        " AND status = 'pending_payment' AND created_at > now() - make_interval(mins => :m)"
+        " ORDER BY id DESC LIMIT 1",
+        pilot=pilot_id,
+        product=product_id,
+        m=minutes,
+    )
+
+
 def pass_by_id(tx: Tx, pass_id: int, *, for_update: bool = False) -> Row | None:
     lock = " FOR UPDATE OF s" if for_update else ""
     return tx.one(f"{_ABONEMENT_ROW} WHERE s.id = :id{lock}", id=pass_id)
