@@ -5,6 +5,7 @@ of those threads opened its own connection (connections are per thread)."""
 from __future__ import annotations
 
 import gc
+import os
 import threading
 import time
 from pathlib import Path
@@ -51,7 +52,8 @@ def _connections(monitor: Database, application: str, expect: int | None = None)
 
 
 def test_connections_of_ended_threads_are_closed(db_url, no_gc):
-    db = Database(db_url, application="fpv-test-threads")
+    app = f"fpv-test-threads-{os.getpid()}"  # not another test run's on the same server
+    db = Database(db_url, application=app)
     monitor = Database(db_url, application="fpv-test-monitor")
     try:
 
@@ -64,15 +66,15 @@ def test_connections_of_ended_threads_are_closed(db_url, no_gc):
             thread.start()
         for thread in threads:
             thread.join()
-        assert _connections(monitor, "fpv-test-threads") == 3  # left open by ended threads
+        assert _connections(monitor, app) == 3  # left open by ended threads
         assert db.close_finished_threads() == 3
-        assert _connections(monitor, "fpv-test-threads", expect=0) == 0
+        assert _connections(monitor, app, expect=0) == 0
 
         for thread in [threading.Thread(target=work) for _ in range(2)]:
             thread.start()
             thread.join()
         work()  # a new connection (this thread's) closes the ones ended threads left
-        assert _connections(monitor, "fpv-test-threads", expect=1) == 1
+        assert _connections(monitor, app, expect=1) == 1
     finally:
         db.close()
         monitor.close()
