@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fpv import audit
 from fpv.admin import admins as admins_uc
-from fpv.admin import api_keys, audit_log, auth, pilots, stats, venues
+from fpv.admin import api_board, api_exports, api_keys, audit_log, auth, pilots, stats, venues
 from fpv.admin import registrations as regs
 from fpv.admin import trainings as trainings_uc
 from fpv.admin.errors import AdminError
@@ -423,6 +423,30 @@ class VenueStatsOut(BaseModel):
     cancelled: int
     confirmed: int
     no_shows: int
+    paid: int = Field(description="seats: paid for trainings starting in the period")
+    refunded: int
+    passes_paid: int = Field(description="this venue's passes bought in the period")
+    passes_refunded: int
+    revenue: int = Field(description="paid − refunded, seats and passes")
+
+
+class PassProductStatsOut(BaseModel):
+    product_id: int
+    title: str
+    venue_id: int | None
+    trainings: int | None
+    price_kopecks: int
+    sold: int
+    refunded_passes: int
+    unlimited: int
+    credits_sold: int
+    credits_used: int
+    paid: int
+    refunded: int
+
+
+class ClubPassesOut(BaseModel):
+    sold: int
     paid: int
     refunded: int
 
@@ -431,6 +455,9 @@ class StatsOut(BaseModel):
     since: datetime
     until: datetime
     venues: list[VenueStatsOut]
+    passes: list[PassProductStatsOut]
+    club_passes: ClubPassesOut = Field(description="club-wide passes (superadmins; else zeros)")
+    revenue: int
 
 
 # --- the app ----------------------------------------------------------------------------------
@@ -550,6 +577,9 @@ def create_app(deps_factory: Callable[[], Deps] = deps_from_settings) -> FastAPI
 
     def access(kind: str) -> dict[str, Any]:
         return {"x-fpv-access": kind}
+
+    app.include_router(api_exports.router(Session, D, READ | _problem_responses(403), PREFIX))
+    app.include_router(api_board.router(Session, D, _problem_responses(401, 404, 409, 503), PREFIX))
 
     # --- login ------------------------------------------------------------------------------
     @app.post(

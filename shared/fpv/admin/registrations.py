@@ -283,3 +283,40 @@ def cancel_registration(
 def get_registration(db: Database, actor: Actor, registration_id: int) -> dict[str, Any]:
     with db.transaction(readonly=True) as tx:
         return shape(_registration(tx, actor, registration_id))
+
+
+def channel_options(db: Database, actor: Actor, registration_id: int) -> dict[str, Any]:
+    """The channels this seated pilot could move to in their heat — free, legal at the venue
+    and tunable by their VTX (analog or digital) — best first, each with the heat's IMD rating
+    and minimum spacing were the pilot there; the same check `move_channel` makes."""
+    with db.transaction(readonly=True) as tx:
+        reg = _registration(tx, actor, registration_id)
+        if reg["status"] not in SEATED or reg["pilot_id"] is None:
+            raise Conflict("the registration holds no seat")
+        training = reg_dal.training_limits(tx, reg["training_id"])
+        assert training is not None
+        others = [r for r in reg_dal.seated(tx, reg["training_id"]) if r["id"] != registration_id]
+    options = choices_in_heat(
+        others,
+        reg["heat"],
+        reg["pilot_id"],
+        reg["equipment"],
+        min_mhz=training["min_mhz"],
+        max_mhz=training["max_mhz"],
+    )
+    return {
+        "registration_id": registration_id,
+        "heat": reg["heat"],
+        "equipment": reg["equipment"],
+        "current_mhz": reg["channel_mhz"],
+        "options": [
+            {
+                "channel_mhz": c.mhz,
+                "channel_label": c.label,
+                "rating": c.rating,
+                "min_spacing_mhz": c.min_spacing,
+                "current": c.mhz == reg["channel_mhz"],
+            }
+            for c in options
+        ],
+    }
