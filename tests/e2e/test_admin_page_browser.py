@@ -1,9 +1,11 @@
 """The admin page in headless Chromium against the local platform (what `make run` serves: the
 built page at /admin/, the admin API through the template's routes, the demo data): two-step
 login with the code the fake Bot API received, a weekly series that reaches the public site, a
-channel move on the board that changes the heat's rating, the dashboard's revenue, the audit
-export, confirmations, the English switch, a phone-wide layout, a strict CSP, and a local admin
-kept to their venue. Screenshots at 1280 and 390 px go to test-artifacts/."""
+channel move on the board (the channels the API offers) that changes the heat's rating, the
+dashboard's revenue with a season pass, the pilot list and the audit log downloaded as CSV (parsed
+back) and PDF (read back with pdftotext, Cyrillic intact), confirmations, the English switch, a
+phone-wide layout, a strict CSP, and a local admin kept to their venue. Screenshots at 1280 and
+390 px go to test-artifacts/."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import csv
 import io
 import json
 import re
+import shutil
 import subprocess
 import time
 from datetime import UTC, datetime, timedelta
@@ -21,7 +24,9 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from fpv import runtime
+from fpv import passes, runtime
+from fpv.actors import SYSTEM
+from fpv.dal import passes as passes_dal
 from fpv.dal import payments, people, seats
 from fpv.local.fake_telegram import FakeTelegram
 from fpv.local.runner import platform
@@ -31,6 +36,7 @@ from tests.support.server import serve_in_thread
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
+PDFTOTEXT = shutil.which("pdftotext")
 PAGE_DIR = ROOT / "static_site" / "admin"
 
 pytestmark = [
@@ -174,10 +180,38 @@ def _paid_seat(db) -> tuple[int, int]:
     return training["venue_id"], training["price_kopecks"]
 
 
+def _bought_pass(db, venue_id: int) -> int:
+    """A season pass of the venue bought (paid) today: revenue at purchase."""
+    product = passes.create_product(
+        db, SYSTEM, title="Пять тренировок", valid_days=60, price_kopecks=450_000, trainings=5,
+        venue_id=venue_id,
+    )  # fmt: skip
+    with db.transaction() as tx:
+        pilot = people.insert_pilot(
+            tx, telegram_id=9_100_002, nickname="Абонент", show_on_site=False
+        )
+        bought = passes_dal.insert_pass(tx, product_id=product, pilot_id=pilot, credits_total=5)
+        passes_dal.activate(tx, bought["id"], now=datetime.now(UTC))
+        payments.insert_payment(
+            tx, registration_id=None, training_id=None, pilot_id=pilot, provider="yookassa",
+            amount=450_000, currency="RUB", telegram_charge_id="tg-charge-pass-admin-page",
+            provider_charge_id="yk-pass-1", pass_id=bought["id"],
+        )  # fmt: skip
+    return 450_000
+
+
+def pdf_text(path: str) -> str:
+    done = subprocess.run(
+        [PDFTOTEXT, "-layout", "-enc", "UTF-8", path, "-"], capture_output=True, check=True
+    )
+    return done.stdout.decode("utf-8")
+
+
 def test_an_organizers_day_in_the_browser(admin_url, browser, db, telegram):
     root = make_admin(db, "root", 960_001)
     assert root["role"] == "superadmin"
-    _paid_venue, paid_kopecks = _paid_seat(db)
+    paid_venue, paid_kopecks = _paid_seat(db)
+    pass_kopecks = _bought_pass(db, paid_venue)
     [demo] = q(
         db,
         "SELECT r.training_id AS id FROM registrations r JOIN pilots p ON p.id = r.pilot_id"
@@ -255,6 +289,8 @@ def test_an_organizers_day_in_the_browser(admin_url, browser, db, telegram):
     before = rating.inner_text()
     assert before.endswith(": 100")  # R1 R3 R6: ET's table says 100
     vortex = page.locator("tr", has_text="Vortex")
+    # the channels come from the API (channel-options: the allocator's view of the pilot's VTX)
+    assert vortex.locator("select.move-select").get_attribute("data-source") == "server"
     vortex.locator("select.move-select").select_option("5695")  # R2: right next to R1
     preview = vortex.locator("output.preview")
     assert "Рейтинг заезда станет" in preview.inner_text()
@@ -314,9 +350,10 @@ def test_an_organizers_day_in_the_browser(admin_url, browser, db, telegram):
     assert [r["status"] for r in statuses] == ["cancelled"]
     assert page.locator(".heat", has_text="Korvin").count() == 0
 
-    # The pilot list as CSV: UTF-8 with a BOM, ";" for Excel, Cyrillic intact, parsed back.
+    # The pilot list as CSV from the API: UTF-8 with a BOM, ";" for Excel, parsed back.
+    assert page.locator("select[data-csv-sep=pilots]").input_value() == ";"
     with page.expect_download() as got:
-        page.click("[data-csv=pilots]")
+        page.click("[data-export-kind=pilots][data-export=csv]")
     raw = Path(got.value.path()).read_bytes()
     assert raw.startswith(codecs.BOM_UTF8) and got.value.suggested_filename.endswith(".csv")
     table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
@@ -333,6 +370,18 @@ def test_an_organizers_day_in_the_browser(admin_url, browser, db, telegram):
     assert {(r["nickname"], str(r["channel_mhz"])) for r in channels} == {
         (n, by_nick[n][2]) for n in ("Skywalker", "Vortex")
     }
+    page.wait_for_selector(".progress >> text=Сохранено: pilots-")
+    # ... and as PDF: the text read back, Cyrillic intact.
+    with page.expect_download() as got:
+        page.click("[data-export-kind=pilots][data-export=pdf]")
+    assert got.value.suggested_filename.endswith(".pdf")
+    if PDFTOTEXT:
+        text = pdf_text(got.value.path())
+        assert "Список пилотов" in text and "подтверждена" in text and "отменена" in text
+        assert "Skywalker" in text and "Vortex" in text
+    else:
+        assert Path(got.value.path()).read_bytes().startswith(b"%PDF-")
+    shot(page, "exports-1280")
 
     # 5. The dashboard: the paid seat is the revenue; charts drawn.
     page.click("#nav >> text=Сводка")
@@ -340,6 +389,11 @@ def test_an_organizers_day_in_the_browser(admin_url, browser, db, telegram):
     page.wait_for_selector("figure[data-chart=revenue] canvas")
     paid_tile = page.locator("[data-tile=paid] strong").inner_text()
     assert re.sub(r"\s", "", paid_tile) == f"{paid_kopecks // 100}₽"
+    # the pass counts when bought; its product's credits in use of those sold
+    passes_tile = page.locator("[data-tile=passes] strong").inner_text()
+    assert re.sub(r"\s", "", passes_tile) == f"{pass_kopecks // 100}₽"
+    product_row = page.locator("#dash-passes tr", has_text="Пять тренировок")
+    assert product_row.locator("[data-credits-sold]").inner_text().startswith("0 / 5")
     page.wait_for_function("document.querySelectorAll('figure.chart canvas').length === 6")
     page.wait_for_timeout(300)
     shot(page, "dashboard-1280")
@@ -349,20 +403,26 @@ def test_an_organizers_day_in_the_browser(admin_url, browser, db, telegram):
     page.wait_for_selector("table.audit tbody tr")
     assert page.locator("table.audit", has_text="registration.move_channel").count() == 1
     with page.expect_download() as got:
-        page.click("[data-export]")
+        page.click("[data-export-kind=audit][data-export=ndjson]")
     path = got.value.path()
     lines = [json.loads(x) for x in Path(path).read_text(encoding="utf-8").splitlines()]
     actions = [x["action"] for x in lines]
     assert "registration.move_channel" in actions and "training.create_series" in str(actions)
+    assert "export.pilot_list" in actions  # the downloads above are audited
     page.select_option("select[data-csv-sep=audit]", ",")
     with page.expect_download() as got:
-        page.click("[data-csv=audit]")
+        page.click("[data-export-kind=audit][data-export=csv]")
     raw = Path(got.value.path()).read_bytes()
     assert raw.startswith(codecs.BOM_UTF8)
     table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     assert table[0][:4] == ["Когда", "Кто", "Действие", "Объект"]
     assert [row[2] for row in table[1:]] == actions  # oldest first, as the chain goes
-    assert page.locator(".progress", has_text="строк").count() == 1
+    page.wait_for_selector(".progress >> text=Сохранено: audit-")
+    with page.expect_download() as got:
+        page.click("[data-export-kind=audit][data-export=pdf]")
+    if PDFTOTEXT:
+        text = pdf_text(got.value.path())
+        assert "Журнал действий" in text and "registration.move_channel" in text
     shot(page, "audit-1280")
 
     # 7. English, and a phone: every screen fits 390 px.

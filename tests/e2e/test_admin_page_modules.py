@@ -1,12 +1,9 @@
 """The admin page's own computations, run by Node.js on the page's modules themselves: the IMD
-rating it previews must be the server's (`fpv.channels.imd`), and its CSV files must parse back
-(Excel's BOM and separators, quotes, line breaks, formula-looking text kept inert)."""
+rating it previews must be the server's (`fpv.channels.imd`). (CSV files come from the API:
+tests/unit/test_exports_render.py.)"""
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 import json
 import random
 import shutil
@@ -81,31 +78,6 @@ def test_the_analog_channel_list_matches_the_design_tables():
     assert [c["mhz"] for c in got] == [f for f in ANALOG if 5650 <= f <= 5925]
     labels = {c["mhz"]: c["label"] for c in got}
     assert labels[5658] == "R1" and labels[5880] == "R7" and labels[5760] == "F2"
-
-
-@pytest.mark.parametrize("sep", [";", ","])
-def test_csv_files_parse_back(sep):
-    rows = [
-        ["Скайуокер", "R1", 5658, 1, "подтверждена"],
-        ['a "quoted" nick', "x;y,z", -63, 2, "line\nbreak"],
-        ["=HYPERLINK(1)", "+1", "-2", "@sum", "  spaced  "],
-        [None, "", 0, "", "ё"],
-    ]
-    text = node(
-        'import { toCsv } from "./csv.js";\n'
-        "console.log(JSON.stringify(toCsv(input.header, input.rows, input.sep)));",
-        {"header": ["Пилот", "Канал", "МГц", "Заезд", "Статус"], "rows": rows, "sep": sep},
-    )
-    raw = text.encode("utf-8")
-    assert raw.startswith(codecs.BOM_UTF8)
-    assert "\r\n" in text
-    back = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline=""), delimiter=sep))
-    assert back[0] == ["Пилот", "Канал", "МГц", "Заезд", "Статус"]
-    assert back[1] == ["Скайуокер", "R1", "5658", "1", "подтверждена"]
-    assert back[2] == ['a "quoted" nick', "x;y,z", "-63", "2", "line\nbreak"]
-    # Text that a spreadsheet would run as a formula is kept as text; numbers stay numbers.
-    assert back[3] == ["'=HYPERLINK(1)", "'+1", "-2", "'@sum", "  spaced  "]
-    assert back[4] == ["", "", "0", "", "ё"]
 
 
 def test_venue_local_times_become_the_right_instants():

@@ -29,6 +29,25 @@ def test_csv_has_a_bom_crlf_quotes_and_no_formulas():
     assert rows[3] == ["-12", "'+7 999"]  # a number stays a number; a phone-like text is guarded
 
 
+@pytest.mark.parametrize("sep", [";", ","])
+def test_csv_files_parse_back(sep):
+    rows = [
+        ["Скайуокер", "R1", 5658, 1, "подтверждена"],
+        ['a "quoted" nick', "x;y,z", -63, 2, "line\nbreak"],
+        ["=HYPERLINK(1)", "+1", "-2", "@sum", "  spaced  "],
+        [None, "", 0, "", "ё"],
+    ]
+    raw = render_csv(["Пилот", "Канал", "МГц", "Заезд", "Статус"], rows, sep)
+    assert raw.startswith(codecs.BOM_UTF8)
+    back = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline=""), delimiter=sep))
+    assert back[0] == ["Пилот", "Канал", "МГц", "Заезд", "Статус"]
+    assert back[1] == ["Скайуокер", "R1", "5658", "1", "подтверждена"]
+    assert back[2] == ['a "quoted" nick', "x;y,z", "-63", "2", "line\nbreak"]
+    # text a spreadsheet would run as a formula is kept as text; numbers stay numbers
+    assert back[3] == ["'=HYPERLINK(1)", "+1", "-2", "'@sum", "  spaced  "]
+    assert back[4] == ["", "", "0", "", "ё"]
+
+
 def test_csv_separator_is_checked():
     with pytest.raises(ValueError):
         render_csv(["a"], [["b"]], "|")

@@ -80,14 +80,14 @@ def _safe_cell(value: str) -> str:
     return value
 
 
-def render_csv(header: Sequence[str], rows: Sequence[Sequence[str]], sep: str = ",") -> bytes:
+def render_csv(header: Sequence[str], rows: Sequence[Sequence[Any]], sep: str = ",") -> bytes:
     if sep not in (",", ";"):
         raise ValueError("sep must be ',' or ';'")
     out = io.StringIO()
     writer = csv.writer(out, delimiter=sep, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(header)
     for row in rows:
-        writer.writerow([_safe_cell(str(v)) for v in row])
+        writer.writerow(["" if v is None else _safe_cell(str(v)) for v in row])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -302,7 +302,7 @@ def audit_table(
         ),
         header=header,
         rows=body,
-        widths=(17, 20, 22, 17, 18, 36, 36, 24),
+        widths=(16, 18, 30, 18, 16, 34, 34, 22),
         landscape=True,
         footer=t("export.generated", lang, at=f"{datetime.now(UTC):%Y-%m-%d %H:%M}"),
     )

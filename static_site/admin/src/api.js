@@ -96,7 +96,7 @@ export function withQuery(path, query) {
 }
 
 // A file from the API (GET with the session cookie), saved through a Blob link; progress is
-// reported in bytes as they arrive.
+// reported in bytes as they arrive (and the total, when the server sends Content-Length).
 export async function download(path, fallbackName, onProgress = () => {}) {
   let response;
   try {
@@ -109,6 +109,7 @@ export async function download(path, fallbackName, onProgress = () => {}) {
     if (response.status === 401) onUnauthorized();
     throw new ApiError(response.status, describe(response.status, data), data);
   }
+  const total = Number(response.headers.get("content-length")) || 0;
   const reader = response.body.getReader();
   const chunks = [];
   let received = 0;
@@ -117,7 +118,7 @@ export async function download(path, fallbackName, onProgress = () => {}) {
     if (done) break;
     chunks.push(value);
     received += value.length;
-    onProgress(received);
+    onProgress(received, total);
   }
   const disposition = response.headers.get("content-disposition") || "";
   const match = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition);

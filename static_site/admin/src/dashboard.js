@@ -1,5 +1,6 @@
-// The dashboard: figures from the admin API (stats per venue and period; the trainings list for
-// seats), drawn with Chart.js. Loaded only when the dashboard opens (its own bundle chunk).
+// The dashboard: figures from the admin API (stats per venue and period, passes included:
+// revenue at purchase, credits used per product; the trainings list for seats), drawn with
+// Chart.js. Loaded only when the dashboard opens (its own bundle chunk).
 import { ArcElement, BarController, BarElement, CategoryScale, Chart, DoughnutController, Legend, LinearScale, Tooltip } from "chart.js";
 import { clear, field, h, loading, message } from "./dom.js";
 import { rub } from "./format.js";
@@ -62,10 +63,17 @@ export async function dashboardView(root, { api, venues, state }) {
   ]);
   clear(body);
 
+  // Passes: revenue recognised at purchase, on the product's venue; club-wide passes belong to
+  // no venue (shown when no venue is picked). A seat paid with a pass adds nothing.
+  const club = (s, key) => (venueId === null ? s.club_passes?.[key] || 0 : 0);
   const paid = perMonth.map((s) => pick(s.venues).reduce((a, v) => a + v.paid, 0));
-  const refunded = perMonth.map((s) => pick(s.venues).reduce((a, v) => a + v.refunded, 0));
+  const refunded = perMonth.map((s) => pick(s.venues).reduce((a, v) => a + v.refunded + (v.passes_refunded || 0), 0) + club(s, "refunded"));
+  const passesPaid = perMonth.map((s) => pick(s.venues).reduce((a, v) => a + (v.passes_paid || 0), 0) + club(s, "paid"));
   const wholeRows = pick(whole.venues);
-  const sum = (key) => wholeRows.reduce((a, v) => a + v[key], 0);
+  const sum = (key) => wholeRows.reduce((a, v) => a + (v[key] || 0), 0);
+  const passesTotal = sum("passes_paid") + club(whole, "paid");
+  const net = sum("paid") - sum("refunded") + passesTotal - sum("passes_refunded") - club(whole, "refunded");
+  const products = (whole.passes || []).filter((p) => venueId === null || p.venue_id === venueId);
   const monthFmt = new Intl.DateTimeFormat(getLang() === "en" ? "en-GB" : "ru-RU", { month: "short", year: "2-digit" });
   const monthLabels = months.map((m) => monthFmt.format(m));
 
@@ -74,8 +82,9 @@ export async function dashboardView(root, { api, venues, state }) {
       "div",
       { class: "tiles" },
       tile(t("dash.total.paid"), rub(sum("paid")), "paid"),
-      tile(t("dash.total.refunded"), rub(sum("refunded")), "refunded"),
-      tile(t("dash.total.net"), rub(sum("paid") - sum("refunded")), "net"),
+      tile(t("dash.total.passes"), rub(passesTotal), "passes"),
+      tile(t("dash.total.refunded"), rub(sum("refunded") + sum("passes_refunded") + club(whole, "refunded")), "refunded"),
+      tile(t("dash.total.net"), rub(net), "net"),
       tile(t("dash.total.trainings"), String(sum("trainings")), "trainings"),
       tile(t("dash.total.noshow"), sum("confirmed") ? `${Math.round((100 * sum("no_shows")) / sum("confirmed"))}%` : "—", "noshow"),
     ),
@@ -113,6 +122,7 @@ export async function dashboardView(root, { api, venues, state }) {
           labels: monthLabels,
           datasets: [
             { label: t("dash.revenue.paid"), data: paid.map((k) => k / 100), backgroundColor: COLORS[0] },
+            { label: t("dash.revenue.passes"), data: passesPaid.map((k) => k / 100), backgroundColor: COLORS[4] },
             { label: t("dash.revenue.refunded"), data: refunded.map((k) => k / 100), backgroundColor: COLORS[3] },
           ],
         },
@@ -156,6 +166,8 @@ export async function dashboardView(root, { api, venues, state }) {
     ),
   );
 
+  body.append(passesCard(products, venueName));
+
   // The same figures as a table: readable without the charts (screen readers, copying).
   body.append(
     h(
@@ -187,6 +199,46 @@ export async function dashboardView(root, { api, venues, state }) {
     ),
   );
   void state;
+}
+
+// Pass products: how many were bought in the period, their credits in use of those sold, money.
+function passesCard(products, venueName) {
+  const card = h("section", { class: "card", id: "dash-passes" }, h("h2", {}, t("dash.passes")), h("p", { class: "hint" }, t("dash.passes.note")));
+  if (!products.length) {
+    card.append(h("p", {}, t("dash.passes.none")));
+    return card;
+  }
+  const head = ["dash.passes.product", "dash.passes.venue", "dash.passes.sold", "dash.passes.credits", "dash.passes.money"];
+  card.append(
+    h(
+      "div",
+      { class: "scroll" },
+      h(
+        "table",
+        { class: "list" },
+        h("thead", {}, h("tr", {}, head.map((k) => h("th", { scope: "col" }, t(k))))),
+        h(
+          "tbody",
+          {},
+          products.map((p) => {
+            const limited = p.sold - p.unlimited;
+            const credits = limited > 0 ? `${p.credits_used} / ${p.credits_sold}` : `${p.credits_used} / —`;
+            const share = p.credits_sold ? ` (${Math.round((100 * p.credits_used) / p.credits_sold)}%)` : "";
+            return h(
+              "tr",
+              { dataset: { product: p.product_id } },
+              h("td", { "data-label": t("dash.passes.product") }, p.title),
+              h("td", { "data-label": t("dash.passes.venue") }, p.venue_id === null ? t("dash.passes.club") : venueName(p.venue_id)),
+              h("td", { "data-label": t("dash.passes.sold") }, String(p.sold), p.unlimited ? ` (${t("dash.passes.unlimited")}: ${p.unlimited})` : ""),
+              h("td", { "data-label": t("dash.passes.credits"), dataset: { creditsUsed: p.credits_used, creditsSold: p.credits_sold } }, credits + share),
+              h("td", { "data-label": t("dash.passes.money"), dataset: { paid: p.paid } }, `${rub(p.paid)} / ${rub(p.refunded)}`),
+            );
+          }),
+        ),
+      ),
+    ),
+  );
+  return card;
 }
 
 function tile(label, value, key) {

@@ -2,12 +2,13 @@
 // English switch; every view shows a loading state, API errors in words, and asks before
 // anything destructive.
 import "./style.css";
-import { api, ApiError, download, setCsrf, whenUnauthorized } from "./api.js";
+import { api, ApiError, setCsrf, whenUnauthorized } from "./api.js";
 import { busy, clear, confirmDialog, field, h, loading, message, notice } from "./dom.js";
 import { price, rub, stamp, venueLocalToIso, isoToVenueLocal, when } from "./format.js";
 import { getLang, setLang, t } from "./i18n.js";
 import { analogChannels, imdRating, minSpacing } from "./imd.js";
-import { saveFile, toCsv } from "./csv.js";
+import { exportControls } from "./exports.js";
+import { channelOptions, optionsMoveControl } from "./channel-options.js";
 
 const state = { me: null, venues: null, cities: null, paths: null, schemas: null, loginNote: null, newKey: null };
 const main = () => document.getElementById("main");
@@ -423,22 +424,7 @@ async function trainingView(root, id) {
     actions.append(editTraining(training, v, note), cancelTrainingButton(training, note));
   }
   if (new Date(training.starts_at) <= new Date()) actions.append(h("a", { class: "button", href: `#/results?training=${id}` }, t("nav.results")));
-  const served = exportButtons(paths, { training_id: id }, note);
-  for (const b of served) actions.append(b);
-  if (!served.some((b) => b.querySelector("[data-export=csv]"))) {
-    actions.append(
-      csvControl(note, t("training.export.csv"), "pilots", async () => {
-        const regs = await api.get(`/api/admin/trainings/${id}/registrations`);
-        const header = [t("board.col.pilot"), t("csv.col.label"), t("csv.col.mhz"), t("csv.col.heat"), t("board.col.status"), t("board.col.payment"), t("board.col.attendance")];
-        const rows = regs
-          .filter((r) => r.status !== "expired")
-          .sort((a, b) => a.heat - b.heat || (a.channel_mhz || 0) - (b.channel_mhz || 0))
-          .map((r) => [r.nickname || `#${r.pilot_id ?? ""}`, r.channel_label || "", r.channel_mhz ?? "", r.heat, t(`reg.${r.status}`), paymentText(r.payment), r.attendance ? t(`att.${r.attendance}`) : ""]);
-        const day = isoToVenueLocal(training.starts_at, v.time_zone).slice(0, 10);
-        return { name: `pilots-${id}-${day}.csv`, header, rows };
-      }),
-    );
-  }
+  actions.append(...exportControls(paths, { trainingId: id, note }));
   head.append(actions);
   const board = h("section", { class: "card board", id: "board" }, loading());
   root.append(h("p", {}, h("a", { href: "#/trainings" }, t("common.back"))), head, note.el, board);
@@ -502,78 +488,6 @@ function cancelTrainingButton(training, note) {
   return button;
 }
 
-// Export operations the server offers (found in its OpenAPI document), as download buttons.
-function exportButtons(paths, params, note) {
-  const buttons = [];
-  for (const [path, ops] of Object.entries(paths || {})) {
-    if (!ops.get || !path.startsWith("/api/admin/exports/")) continue;
-    const needsTraining = path.includes("{training_id}");
-    if (Boolean(params.training_id) !== needsTraining) continue;
-    const url = path.replace("{training_id}", encodeURIComponent(params.training_id ?? ""));
-    const formats = exportFormats(path, ops.get);
-    for (const format of formats) {
-      const target = format.query ? `${url}${url.includes("?") ? "&" : "?"}${format.query}` : url;
-      const label = exportLabel(path, format.ext);
-      const button = h("button", { type: "button", class: "ghost", dataset: { export: format.ext } }, "⤓ ", label);
-      const progress = h("span", { class: "progress", "aria-live": "polite" });
-      button.addEventListener("click", async () => {
-        progress.textContent = t("common.loading");
-        const got = await busy(button, note, () =>
-          download(target + (params.query || ""), `export.${format.ext}`, (bytes) => {
-            progress.textContent = `${Math.max(1, Math.round(bytes / 1024))} KB…`;
-          }),
-        );
-        progress.textContent = got ? `✓ ${got.name}` : "";
-      });
-      buttons.push(h("span", { class: "export" }, button, progress));
-    }
-  }
-  return buttons;
-}
-
-function exportFormats(path, op) {
-  const fmt = (op.parameters || []).find((p) => p.name === "format");
-  const values = fmt?.schema?.enum || fmt?.schema?.anyOf?.flatMap((s) => s.enum || []) || [];
-  if (values.length) return values.map((v) => ({ ext: v, query: `format=${v}` }));
-  const ext = /\.(csv|pdf|ndjson|json)$/.exec(path)?.[1];
-  if (ext) return [{ ext }];
-  const types = Object.keys(op.responses?.["200"]?.content || {});
-  if (types.some((c) => c.includes("pdf"))) return [{ ext: "pdf" }];
-  if (types.some((c) => c.includes("csv"))) return [{ ext: "csv" }];
-  return [{ ext: types.some((c) => c.includes("ndjson")) ? "ndjson" : "json" }];
-}
-
-function exportLabel(path, ext) {
-  const upper = ext.toUpperCase();
-  if (path.includes("{training_id}")) return getLang() === "en" ? `Pilot list (${upper})` : `Список пилотов (${upper})`;
-  if (path.includes("audit")) return getLang() === "en" ? `Export the log (${upper})` : `Выгрузить журнал (${upper})`;
-  const name = path.split("/").pop().replace(/\..*$/, "");
-  return `${name} (${upper})`;
-}
-
-// A CSV made here from the API's answer: a button, the separator, progress while it is gathered.
-function csvControl(note, label, key, produce) {
-  const sep = h(
-    "select",
-    { "aria-label": t("csv.sep"), class: "csv-sep", dataset: { csvSep: key } },
-    h("option", { value: ";", selected: getLang() === "ru" }, t("csv.sep.semicolon")),
-    h("option", { value: ",", selected: getLang() === "en" }, t("csv.sep.comma")),
-  );
-  const button = h("button", { type: "button", class: "ghost", dataset: { csv: key } }, "⤓ ", label);
-  const progress = h("span", { class: "progress", "aria-live": "polite" });
-  button.addEventListener("click", async () => {
-    progress.textContent = t("common.loading");
-    const file = await busy(button, note, () => produce((n) => (progress.textContent = t("csv.progress", { n }))));
-    if (!file) {
-      progress.textContent = "";
-      return;
-    }
-    saveFile(file.name, toCsv(file.header, file.rows, sep.value));
-    progress.textContent = t("csv.done", { name: file.name, n: file.rows.length });
-  });
-  return h("span", { class: "export" }, button, sep, progress);
-}
-
 // --- the channel board ------------------------------------------------------------------------
 const SEATED = new Set(["pending_payment", "confirmed"]);
 
@@ -592,6 +506,7 @@ async function channelBoard(board, training, v, note) {
     heats.get(r.heat).push(r);
   }
   const channels = analogChannels(v.min_mhz, v.max_mhz);
+  const options = open ? await channelOptions(await openapi(), seated) : new Map();
   const reload = () => channelBoard(board, training, v, note);
   for (const [heat, rows] of [...heats.entries()].sort((a, b) => a[0] - b[0])) {
     rows.sort((a, b) => (a.channel_mhz || 0) - (b.channel_mhz || 0));
@@ -610,7 +525,7 @@ async function channelBoard(board, training, v, note) {
           spacing !== null ? h("span", { class: "spacing", dataset: { heatSpacing: heat } }, `${t("board.spacing")}: ${t("board.mhz", { n: spacing })}`) : null,
         ),
         h("div", { class: "spectrum", "aria-hidden": "true" }, h("span", { class: "edge lo" }, String(v.min_mhz)), h("span", { class: "edge hi" }, String(v.max_mhz)), spectrum(rows, v)),
-        regTable(rows, { open, started, channels, heatFreqs: freqs, rating, training, note, reload }),
+        regTable(rows, { open, started, channels, options, heatFreqs: freqs, rating, training, note, reload }),
       ),
     );
   }
@@ -693,6 +608,7 @@ function attendanceCell(r, ctx) {
 }
 
 function moveControl(r, nick, ctx) {
+  if (ctx.options?.has(r.id)) return optionsMoveControl(r, nick, ctx, ctx.options.get(r.id));
   const others = ctx.heatFreqs.filter((f) => f !== r.channel_mhz);
   const select = h(
     "select",
@@ -1001,29 +917,8 @@ async function auditView(root) {
   });
   const exports = h("div", { class: "actions" });
   const refreshExports = () => {
-    clear(exports);
-    const q = query();
-    const extra = new URLSearchParams(Object.entries({ since: q.since, until: q.until }).filter(([, v]) => v)).toString();
-    const served = exportButtons(paths, { query: extra ? `${extra}` : "" }, note);
-    for (const b of served) exports.append(b);
-    if (!served.some((b) => b.querySelector("[data-export=csv]"))) {
-      exports.append(
-        csvControl(note, t("audit.export.csv"), "audit", async (progress) => {
-          const all = [];
-          let before;
-          for (;;) {
-            const page = await api.get("/api/admin/audit", { ...q, before_id: before, limit: 1000 });
-            all.push(...page);
-            progress(all.length);
-            if (page.length < 1000 || all.length >= 100_000) break;
-            before = page[page.length - 1].id;
-          }
-          const header = [t("audit.at"), t("audit.actor"), t("audit.action"), t("audit.target"), t("csv.col.venue"), t("csv.col.before"), t("csv.col.after"), t("csv.col.hash")];
-          const rows = all.reverse().map((r) => [r.at, r.actor || "", r.action, r.target || "", r.venue_id ?? "", r.before ?? "", r.after ?? (Object.keys(r.details || {}).length ? r.details : ""), r.hash || ""]);
-          return { name: `audit-${new Date().toISOString().slice(0, 10)}.csv`, header, rows };
-        }),
-      );
-    }
+    const { action: a, target: tg, actor: who, since: from, until: to } = query();
+    clear(exports).append(...exportControls(paths, { query: { action: a, target: tg, actor: who, since: from, until: to }, note }));
   };
   const body = h("tbody");
   const table = h(
