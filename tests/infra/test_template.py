@@ -375,3 +375,60 @@ def test_the_dashboard_shows_every_alarm():
     everything = set(_alarms()) | set(_resources("AWS::CloudWatch::CompositeAlarm"))
     assert shown == everything
     assert any(w["type"] == "metric" for w in widgets)
+
+
+def _distribution() -> dict:
+    return _doc()["Resources"]["SiteDistribution"]["Properties"]["DistributionConfig"]
+
+
+def test_cloudfront_serves_the_admin_page_and_the_api_on_one_origin():
+    config = _distribution()
+    origins = {o["Id"]: o for o in config["Origins"]}
+    api = origins["HttpApiOrigin"]
+    assert "${HttpApi}.execute-api" in api["DomainName"]["Fn::Sub"]
+    assert api["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+    behaviors = {b["PathPattern"]: b for b in config["CacheBehaviors"]}
+    # /api/*: never cached, every method, the viewer's headers/cookies/query but Host
+    api_behavior = behaviors["/api/*"]
+    assert api_behavior["TargetOriginId"] == "HttpApiOrigin"
+    assert api_behavior["CachePolicyId"] == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # Disabled
+    assert api_behavior["OriginRequestPolicyId"] == "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+    assert set(api_behavior["AllowedMethods"]) >= {"GET", "POST", "PATCH", "DELETE", "PUT"}
+    assert "DefaultTTL" not in api_behavior and "ForwardedValues" not in api_behavior
+    # /admin*: the bucket's admin/ files, its index found by the viewer-request function
+    admin = behaviors["/admin*"]
+    assert admin["TargetOriginId"] == "SiteBucketOrigin"
+    assert admin["ResponseHeadersPolicyId"] == {"Ref": "SiteResponseHeadersPolicy"}
+    [association] = admin["FunctionAssociations"]
+    assert association["EventType"] == "viewer-request"
+    code = _doc()["Resources"]["AdminIndexFunction"]["Properties"]["FunctionCode"]
+    assert '"/admin/index.html"' in code and '"/admin/"' in code
+    # error pages apply to every behavior: a 404 mapping would hide the APIs' problem JSON
+    assert [e["ErrorCode"] for e in config["CustomErrorResponses"]] == [403]
+
+
+def test_the_admin_page_is_built_by_sam_and_uploaded_at_deploy():
+    resources = _doc()["Resources"]
+    layer = resources["AdminPageLayer"]
+    assert layer["Metadata"]["BuildMethod"] == "makefile"
+    assert layer["Properties"]["ContentUri"] == "static_site/admin/"
+    makefile = (ROOT / "static_site" / "admin" / "Makefile").read_text()
+    assert "build-AdminPageLayer:" in makefile and "npm ci" in makefile
+    assert "$(ARTIFACTS_DIR)/admin-page" in makefile  # /opt/admin-page in the function
+    hooks = resources["DeployHooksFunction"]["Properties"]
+    assert {"Ref": "AdminPageLayer"} in hooks["Layers"]
+    upload = resources["AdminPageUpload"]
+    assert upload["Type"] == "Custom::AdminPage"
+    props = upload["Properties"]
+    assert props["ServiceToken"] == {"Fn::GetAtt": "DeployHooksFunction.Arn"}
+    assert props["Bucket"] == {"Ref": "SiteBucket"} and props["Prefix"] == "admin/"
+    assert props["Version"] == {"Ref": "AdminPageLayer"}  # every new build uploads again
+    # the hooks may write only the admin/ part of the site bucket
+    policies = [p for p in hooks["Policies"] if isinstance(p, dict) and "Statement" in p]
+    statements = [s for p in policies for s in p["Statement"]]
+    s3 = [s for s in statements if any(a.startswith("s3:") for a in s["Action"])]
+    assert s3 and all(s["Resource"] == {"Fn::Sub": "${SiteBucket.Arn}/admin/*"} for s in s3)
+    # no other function carries the page
+    for name, resource in resources.items():
+        if resource["Type"] == "AWS::Serverless::Function" and name != "DeployHooksFunction":
+            assert {"Ref": "AdminPageLayer"} not in resource["Properties"].get("Layers", [])

@@ -5,6 +5,8 @@
   layer version); nothing on Delete.
 - `Custom::TelegramWebhook`: setWebhook on Create and Update (URL, secret header, allowed
   updates, max connections), deleteWebhook on Delete.
+- `Custom::AdminPage`: the admin page's files into the site bucket under admin/
+  (`fpv.ops.admin_page`).
 
 The answer goes to CloudFormation's pre-signed ResponseURL; a failure fails the stack with a
 reason that says what to do, never the token. A Create that failed answers with a marker id,
@@ -78,6 +80,17 @@ def _migrations(kind: str, physical_id: str, settings: Settings):
     return MIGRATIONS_ID, f"migrations applied: {done}", {"Applied": len(applied)}
 
 
+def _admin_page(kind: str, props: dict[str, Any], settings: Settings):
+    from fpv.ops.admin_page import publish
+    from fpv.ports.storage import CloudFrontCdn, S3Storage
+
+    endpoint = settings.aws_endpoint_url
+    storage = S3Storage(str(props["Bucket"]), endpoint_url=endpoint)
+    distribution = props.get("DistributionId")
+    cdn = CloudFrontCdn(str(distribution), endpoint_url=endpoint) if distribution else None
+    return publish(kind, props, storage, cdn)
+
+
 def handle(
     event: dict[str, Any], load_settings: Callable[[], Settings], respond: Respond = put_response
 ) -> dict:
@@ -95,6 +108,8 @@ def handle(
             physical_id, reason, data = _migrations(kind, physical_id, settings)
         elif resource == "Custom::TelegramWebhook":
             physical_id, reason, data = _webhook(kind, props, physical_id, settings)
+        elif resource == "Custom::AdminPage":
+            physical_id, reason, data = _admin_page(kind, props, settings)
         else:
             raise ValueError(f"unknown ResourceType {resource!r}")
     except Exception as exc:
@@ -103,6 +118,11 @@ def handle(
             reason = (
                 f"database migrations failed: {_reason(exc, settings)}. Check the database"
                 " (DatabaseUnreachable alarm) and the DeployHooks log group."
+            )
+        elif resource == "Custom::AdminPage":
+            reason = (
+                f"uploading the admin page failed: {_reason(exc, settings)}. See the"
+                " DeployHooks log group; `sam build` must have built AdminPageLayer (node, npm)."
             )
         else:
             reason = (
