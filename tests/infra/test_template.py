@@ -82,6 +82,10 @@ def test_sam_build_succeeds(tmp_path):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert (tmp_path / "b" / "FpvLayer" / "python" / "fpv" / "migrations").is_dir()
     assert (tmp_path / "b" / "DepsLayer" / "python" / "telegram").is_dir()
+    assert (tmp_path / "b" / "DepsLayer" / "python" / "fpdf").is_dir()
+    fonts = tmp_path / "b" / "FpvLayer" / "python" / "fpv" / "admin" / "fonts"
+    assert (fonts / "DejaVuSans.ttf").is_file() and (fonts / "LICENSE").is_file()
+    assert (tmp_path / "b" / "AdminPageLayer" / "admin-page" / "index.html").is_file()
 
 
 def test_every_function_follows_the_house_rules():
