@@ -91,9 +91,86 @@ def render_csv(header: Sequence[str], rows: Sequence[Sequence[Any]], sep: str = 
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
+class _Widths:
+    """Character widths of the current font, measured once each: fpdf2's own line breaking
+    measures every prefix again (quadratic on long cells); this wraps in one pass."""
+
+    def __init__(self, pdf: Any) -> None:
+        self.pdf = pdf
+        self.cache: dict[tuple[str, str], float] = {}
+
+    def of(self, text: str) -> float:
+        style = self.pdf.font_style
+        total = 0.0
+        for ch in text:
+            key = (style, ch)
+            width = self.cache.get(key)
+            if width is None:
+                width = self.cache[key] = self.pdf.get_string_width(ch)
+            total += width
+        return total
+
+    def wrap(self, text: str, limit: float) -> list[str]:
+        """Lines no wider than `limit`: broken after spaces and punctuation where possible,
+        anywhere in a long word (a hash) otherwise."""
+        lines: list[str] = []
+        for paragraph in text.split("\n"):
+            line, width, cut = "", 0.0, -1
+            for ch in paragraph:
+                w = self.of(ch)
+                if width + w > limit and line:
+                    if cut > 0:
+                        lines.append(line[:cut].rstrip())
+                        line = line[cut:].lstrip()
+                    else:
+                        lines.append(line)
+                        line = ""
+                    width, cut = self.of(line), -1
+                line += ch
+                width += w
+                if ch in " ,;/._":
+                    cut = len(line)
+            lines.append(line)
+        return lines or [""]
+
+
+def _draw_table(pdf: Any, table: Table, size: float) -> None:
+    pad, line_h = 1.0, size * 0.42
+    usable = pdf.w - pdf.l_margin - pdf.r_margin
+    total = float(sum(table.widths))
+    widths = [usable * w / total for w in table.widths]
+    bottom = pdf.h - pdf.b_margin
+    measure = _Widths(pdf)
+
+    def row(cells: Sequence[str], *, head: bool) -> None:
+        pdf.set_font("DejaVu", "B" if head else "", size)
+        wrapped = [measure.wrap(str(c), w - 2 * pad) for c, w in zip(cells, widths, strict=True)]
+        height = max(len(lines) for lines in wrapped) * line_h + 2 * pad
+        if pdf.get_y() + height > bottom and not head:
+            pdf.add_page()
+            row(table.header, head=True)
+            pdf.set_font("DejaVu", "", size)
+        x, y = pdf.l_margin, pdf.get_y()
+        for i, (lines, w) in enumerate(zip(wrapped, widths, strict=True)):
+            pdf.rect(x, y, w, height, style="DF" if head else "D")
+            for n, text in enumerate(lines):
+                tx = x + pad
+                if i in table.numeric and not head:
+                    tx = x + w - pad - measure.of(text)
+                pdf.text(tx, y + pad + (n + 0.8) * line_h, text)
+            x += w
+        pdf.set_y(y + height)
+
+    pdf.set_draw_color(160)
+    pdf.set_fill_color(230, 236, 245)
+    pdf.set_line_width(0.15)
+    row(table.header, head=True)
+    for cells in table.rows:
+        row(cells, head=False)
+
+
 def render_pdf(table: Table) -> bytes:
     from fpdf import FPDF  # heavy (fonttools, Pillow): only when a PDF is asked for
-    from fpdf.fonts import FontFace
 
     class _Pdf(FPDF):
         def footer(self) -> None:
@@ -102,6 +179,7 @@ def render_pdf(table: Table) -> bytes:
             self.set_text_color(110)
             note = f"{table.footer} · " if table.footer else ""
             self.cell(0, 6, f"{note}{self.page_no()}/{{nb}}", align="R")
+            self.set_text_color(0)
 
     pdf = _Pdf(orientation="L" if table.landscape else "P", unit="mm", format="A4")
     pdf.set_creator("FPV Training Platform")
@@ -109,7 +187,7 @@ def render_pdf(table: Table) -> bytes:
     pdf.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
     pdf.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
     pdf.set_margins(12, 12, 12)
-    pdf.set_auto_page_break(auto=True, margin=16)
+    pdf.set_auto_page_break(auto=False, margin=16)
     pdf.add_page()
     pdf.set_font("DejaVu", "B", 14)
     pdf.multi_cell(0, 7, table.title, new_x="LMARGIN", new_y="NEXT")
@@ -120,19 +198,7 @@ def render_pdf(table: Table) -> bytes:
     pdf.set_font("DejaVu", "", 9)
     pdf.multi_cell(0, 5, table.subtitle, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
-    size = 7 if table.landscape else 9
-    pdf.set_font("DejaVu", "", size)
-    aligns = tuple("RIGHT" if i in table.numeric else "LEFT" for i in range(len(table.header)))
-    with pdf.table(
-        col_widths=tuple(table.widths),
-        text_align=aligns,
-        headings_style=FontFace(emphasis="BOLD", fill_color=(230, 236, 245)),
-        line_height=size * 0.5,
-        repeat_headings=1,
-    ) as grid:
-        grid.row(table.header)
-        for row in table.rows:
-            grid.row([str(v) for v in row])
+    _draw_table(pdf, table, 7 if table.landscape else 9)
     return bytes(pdf.output())
 
 
