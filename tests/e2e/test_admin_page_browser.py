@@ -483,6 +483,13 @@ def test_a_local_admin_sees_only_their_venue(admin_url, browser, db, telegram):
     with page.expect_response(lambda r: "/registrations" in r.url) as answer:
         page.evaluate(f"fetch('/api/admin/trainings/{foreign['id']}/registrations')")
     assert answer.value.status == 404
+    # nor its exports: the pilot list is "not found", another venue's log refused
+    with page.expect_response(lambda r: "/exports/" in r.url) as answer:
+        page.evaluate(f"fetch('/api/admin/exports/trainings/{foreign['id']}/pilots?format=pdf')")
+    assert answer.value.status == 404
+    with page.expect_response(lambda r: "/exports/audit-log" in r.url) as answer:
+        page.evaluate(f"fetch('/api/admin/exports/audit-log?venue_id={other}')")
+    assert answer.value.status == 403
 
     # They plan their own venue: a training at 18:00 venue time (the venue's zone, not the
     # browser's), priced in roubles.
@@ -517,4 +524,4 @@ def test_a_local_admin_sees_only_their_venue(admin_url, browser, db, telegram):
         "rs => rs.map(r => Number(r.dataset.venue))"
     ) == [own]
     shot(page, "local-admin-1280")
-    assert [p for p in watch.problems if "404" not in p] == []
+    assert [p for p in watch.problems if "404" not in p and "403" not in p] == []
