@@ -349,6 +349,15 @@ def test_an_organizers_day_in_the_browser(admin_url, browser, db, telegram):
     )
     assert [r["status"] for r in statuses] == ["cancelled"]
     assert page.locator(".heat", has_text="Korvin").count() == 0
+    assert "2 из 8" in page.locator("#training-seats").inner_text()  # the header follows
+
+    # 4b. Moving the training an hour later tells its two pilots, and the page says so.
+    page.click("details.edit > summary")
+    starts = page.locator("details.edit input[type=datetime-local]")
+    later = datetime.fromisoformat(starts.input_value()) + timedelta(hours=1)
+    starts.fill(later.strftime("%Y-%m-%dT%H:%M"))
+    page.click("details.edit button[type=submit]")
+    page.wait_for_selector(".msg-ok >> text=Пилотам сообщено о новом времени: 2")
 
     # The pilot list as CSV from the API: UTF-8 with a BOM, ";" for Excel, parsed back.
     assert page.locator("select[data-csv-sep=pilots]").input_value() == ";"

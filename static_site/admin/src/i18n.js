@@ -31,6 +31,7 @@ export const TEXTS = {
   "common.no": ["нет", "no"],
   "common.more": ["Показать ещё", "Show more"],
   "common.saved": ["Сохранено.", "Saved."],
+  "training.saved.told": ["Сохранено. Пилотам сообщено о новом времени: {n}.", "Saved. Pilots told of the new time: {n}."],
   "common.venue": ["Площадка", "Venue"],
   "common.city": ["Город", "City"],
   "common.from": ["С", "From"],

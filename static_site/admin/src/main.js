@@ -10,7 +10,7 @@ import { analogChannels, imdRating, minSpacing } from "./imd.js";
 import { exportControls } from "./exports.js";
 import { channelOptions, optionsMoveControl } from "./channel-options.js";
 
-const state = { me: null, venues: null, cities: null, paths: null, schemas: null, loginNote: null, newKey: null };
+const state = { me: null, venues: null, cities: null, paths: null, schemas: null, loginNote: null, newKey: null, flash: null };
 const main = () => document.getElementById("main");
 let renderSeq = 0;
 
@@ -399,6 +399,10 @@ async function trainingView(root, id) {
   const [list, training, paths] = await Promise.all([venues(), api.get(`/api/admin/trainings/${id}`), openapi()]);
   const v = venueById(list, training.venue_id) || { time_zone: "UTC", min_mhz: 5645, max_mhz: 5945, name: `#${training.venue_id}` };
   const note = notice();
+  if (state.flash) {
+    note.ok(state.flash);
+    state.flash = null;
+  }
   const head = h(
     "section",
     { class: "card training-head" },
@@ -413,7 +417,7 @@ async function trainingView(root, id) {
       h("dt", {}, t("training.field.track")),
       h("dd", {}, t(`track.${training.track_type}`)),
       h("dt", {}, t("trainings.col.seats")),
-      h("dd", {}, seatsBar(training.seats_taken, training.capacity)),
+      h("dd", { id: "training-seats" }, seatsBar(training.seats_taken, training.capacity)),
       h("dt", {}, t("trainings.col.price")),
       h("dd", {}, price(training.price_kopecks)),
       training.notes ? [h("dt", {}, t("training.field.notes")), h("dd", {}, training.notes)] : null,
@@ -467,7 +471,8 @@ function editTraining(training, v, note) {
     };
     const row = await busy(save, note, () => api.patch(`/api/admin/trainings/${training.id}`, body));
     if (row) {
-      note.ok(t("common.saved"));
+      // shown by the re-rendered page (its notice is a new one)
+      state.flash = row.pilots_told ? t("training.saved.told", { n: row.pilots_told }) : t("common.saved");
       render();
     }
   });
@@ -481,8 +486,8 @@ function cancelTrainingButton(training, note) {
     if (!ok) return;
     const result = await busy(button, note, () => api.post(`/api/admin/trainings/${training.id}/cancel`));
     if (result) {
+      state.flash = t("training.cancelled.done", { n: result.registrations_cancelled, r: result.refunds.length });
       await render();
-      note.ok(t("training.cancelled.done", { n: result.registrations_cancelled, r: result.refunds.length }));
     }
   });
   return button;
@@ -497,6 +502,8 @@ async function channelBoard(board, training, v, note) {
   const open = training.status === "scheduled" && new Date(training.starts_at) > new Date();
   const started = new Date(training.starts_at) <= new Date();
   const seated = regs.filter((r) => SEATED.has(r.status));
+  const seats = document.getElementById("training-seats"); // withdrawals and promotions change it
+  if (seats) clear(seats).append(seatsBar(seated.length, training.capacity));
   const waiting = regs.filter((r) => r.status === "waitlisted" || (r.waitlist_position && !SEATED.has(r.status) && !["cancelled", "refunded", "expired"].includes(r.status)));
   const gone = regs.filter((r) => !seated.includes(r) && !waiting.includes(r));
   if (!regs.length) board.append(message("info", t("board.empty")));
