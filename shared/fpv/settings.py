@@ -2,18 +2,42 @@
 
 Domain code receives a `Settings` (or the values it needs); only entry points (Lambda handlers,
 the CLI, the local runner) call `get_settings()`.
+
+`Settings()` reads the process environment here and nowhere else: each field from the variable
+of its name (or of its validation alias), case-insensitively; keyword arguments win over the
+environment; other variables are ignored. (A plain pydantic model with that one reader rather than
+pydantic-settings, whose import was a third of every function's cold start: issue #20.)
 """
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
+from typing import Any
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
+def _environment(fields: dict[str, Any]) -> dict[str, str]:
+    """The environment's values of `fields` (name → FieldInfo), keyed by the name (or the first
+    alias) the model validates, case-insensitively like the shell-less Lambda environment."""
+    env = {key.lower(): value for key, value in os.environ.items()}
+    found: dict[str, str] = {}
+    for name, field in fields.items():
+        alias = field.validation_alias
+        names = alias.choices if isinstance(alias, AliasChoices) else [alias or name]
+        for choice in names:
+            if isinstance(choice, str) and choice.lower() in env:
+                found[str(names[0])] = env[choice.lower()]
+                break
+    return found
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    def __init__(self, **values: Any) -> None:
+        super().__init__(**{**_environment(type(self).model_fields), **values})
 
     database_url: SecretStr | None = Field(
         default=None,
