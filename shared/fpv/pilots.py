@@ -12,7 +12,6 @@ import re
 
 from fpv import outbox
 from fpv.actors import Actor
-from fpv.channels import Equipment
 from fpv.dal import people
 from fpv.db import Database, IntegrityViolation, Row, Tx
 from fpv.ports.events import SCHEDULE_CHANGED, EventBus
@@ -127,6 +126,8 @@ def update_profile(
     if language is not None and language not in LANGUAGES:
         raise InvalidValue(f"language {language!r}")
     if equipment is not None:
+        from fpv.channels import Equipment  # the allocator's package: only when it changes
+
         try:
             Equipment.parse(equipment)
         except ValueError as exc:

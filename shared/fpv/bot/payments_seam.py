@@ -6,8 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from fpv.payments import telegram as payments_telegram
-from fpv.payments.refunds import cancel_with_refund
-from fpv.payments.refunds import work_refunds as work
 
 
 def handlers() -> list[Any]:
@@ -30,12 +28,16 @@ def _ports(deps: Any) -> Any:
 
 def work_refunds(deps: Any, payment_ids: list[int]) -> None:
     """Refunds a use case queued: tried at once; the refund worker retries what fails."""
+    from fpv.payments.refunds import work_refunds as work
+
     work(deps.db, _ports(deps), payment_ids, now=deps.now())
 
 
 def cancel_registration(deps: Any, *, registration_id: int, telegram_id: int, now: Any) -> Any:
     """A pilot cancels: the venue's cut-off applies, a paid seat is refunded through the provider,
     a CancelResult comes back and the RegistrationError subclasses are raised as by `cancel`."""
+    from fpv.payments.refunds import cancel_with_refund
+
     ports = _ports(deps)
     result, _refunds = cancel_with_refund(
         deps.db,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from fpv.channels import Equipment
 from fpv.texts import t
 from fpv.zones import zone_label
 
@@ -90,6 +89,8 @@ def city_name(row: dict, lang: str) -> str:
 
 def split_equipment(equipment: str) -> tuple[list[str], str | None]:
     """(analog band codes in the pilot's order, digital system id): one or the other."""
+    from fpv.channels import Equipment  # the allocator's package: only when equipment shows
+
     try:
         parsed = Equipment.parse(equipment)
     except ValueError:  # not expected from the database; show it as "no bands"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram import Message, Update
 from telegram.error import TelegramError
@@ -25,21 +25,13 @@ from telegram.ext import (
 )
 
 from fpv.db import Database, DatabaseUnavailable
-from fpv.payments import ports as p
-from fpv.payments.checkout import (
-    IncomingPayment,
-    PaymentOutcome,
-    PreCheckout,
-    Verdict,
-    check_pre_checkout,
-    record_payment,
-)
-from fpv.payments.config import PaymentConfig
-from fpv.payments.invoice import build_invoice, held_target
-from fpv.payments.money import format_amount
-from fpv.payments.refunds import attempt_refund
-from fpv.settings import Settings
 from fpv.texts import language_for, t
+
+if TYPE_CHECKING:  # the flows themselves load with the first payment update (cold start, #20)
+    from fpv.payments import ports as p
+    from fpv.payments.checkout import PaymentOutcome
+    from fpv.payments.config import PaymentConfig
+    from fpv.settings import Settings
 
 log = logging.getLogger("fpv.payments.telegram")
 
@@ -56,6 +48,9 @@ async def send_invoice(
     """Send the invoice for a held seat. `result` is a `SignUpResult` or a `Promotion` (only its
     `registration_id` is read: everything else is loaded fresh). Returns None, sending nothing,
     when the seat is no longer held for payment (expired, cancelled, free training)."""
+    from fpv.payments.config import PaymentConfig
+    from fpv.payments.invoice import build_invoice, held_target
+
     if db is None or config is None:
         from fpv import runtime
         from fpv.settings import get_settings
@@ -93,6 +88,9 @@ class _Env:
 
 
 async def on_pre_checkout(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    from fpv.payments import ports as p
+    from fpv.payments.checkout import PreCheckout, Verdict, check_pre_checkout
+
     query = update.pre_checkout_query
     assert query is not None
     env = _Env(context)
@@ -121,6 +119,8 @@ async def on_pre_checkout(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 def _paid_text(outcome: PaymentOutcome, lang: str) -> str:
+    from fpv.payments.money import format_amount
+
     amount = format_amount(outcome.amount, outcome.currency, lang)
     title = outcome.training_title or "—"
     channel = (
@@ -140,6 +140,9 @@ def _paid_text(outcome: PaymentOutcome, lang: str) -> str:
 
 
 async def on_successful_payment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    from fpv.payments.checkout import IncomingPayment, record_payment
+    from fpv.payments.refunds import attempt_refund
+
     message = update.effective_message
     assert message is not None and message.successful_payment is not None
     paid = message.successful_payment

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from fpv.channels import ChannelError, Equipment, PilotSlot, pick_for_new_pilot, rank_free_channels
 from fpv.db import Row
+
+if TYPE_CHECKING:  # the allocator loads when a seat is chosen, not at every cold start (#20)
+    from fpv.channels import PilotSlot
 
 # How many fly at once: the race norm, and what the allocator solves exactly.
 HEAT_SIZE = 8
@@ -34,6 +37,8 @@ class Seat:
 
 
 def _slots(seated: list[Row]) -> list[PilotSlot]:
+    from fpv.channels import Equipment, PilotSlot
+
     return [
         PilotSlot(
             pilot_id=str(r["pilot_id"]),
@@ -47,6 +52,8 @@ def _slots(seated: list[Row]) -> list[PilotSlot]:
 
 
 def _newcomer(pilot_id: int, equipment: str) -> PilotSlot:
+    from fpv.channels import Equipment, PilotSlot
+
     return PilotSlot(pilot_id=str(pilot_id), equipment=Equipment.parse(equipment))
 
 
@@ -64,6 +71,8 @@ def _heats_with_room(seated: list[Row]) -> Iterator[tuple[int, list[Row]]]:
 def _ranked(
     group: list[Row], pilot_id: int, equipment: str, heat: int, *, min_mhz: int, max_mhz: int
 ) -> list[ChannelChoice]:
+    from fpv.channels import rank_free_channels
+
     ranked = rank_free_channels(
         _slots(group), _newcomer(pilot_id, equipment), min_mhz=min_mhz, max_mhz=max_mhz
     )
@@ -107,6 +116,8 @@ def pick(
             if choice.mhz == wanted_mhz:
                 return Seat(choice.mhz, choice.label, choice.heat)
         return None
+    from fpv.channels import ChannelError, pick_for_new_pilot
+
     for heat, group in _heats_with_room(seated):
         try:
             channel = pick_for_new_pilot(

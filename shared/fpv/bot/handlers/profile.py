@@ -14,7 +14,6 @@ from fpv.bot.deps import BotDeps, deps_of
 from fpv.bot.handlers.card import show_training
 from fpv.bot.handlers.common import Context, reply, require_pilot, toast, user_id
 from fpv.bot.keyboards import button, markup
-from fpv.channels.bands import ANALOG_BAND_CODES, DIGITAL_SYSTEM_IDS
 from fpv.dal import bot as bot_dal
 from fpv.dal import people
 from fpv.db import Row
@@ -121,6 +120,8 @@ async def change_nickname(update: Update, context: Context, _cb: Callback) -> No
 
 
 def equipment_keyboard(equipment: str, lang: str, onboarding: bool) -> InlineKeyboardMarkup:
+    from fpv.channels.bands import ANALOG_BAND_CODES, DIGITAL_SYSTEM_IDS
+
     bands, digital = render.split_equipment(equipment)
     band_row = [
         button(("✅ " if code in bands else "▫️ ") + code, "eqb", code) for code in ANALOG_BAND_CODES
@@ -178,6 +179,8 @@ async def toggle_band(update: Update, context: Context, cb: Callback) -> None:
     pilot = await require_pilot(update, context)
     if pilot is None:
         return
+    from fpv.channels.bands import ANALOG_BAND_CODES
+
     code = cb.args[0].upper()
     if code not in ANALOG_BAND_CODES:
         await toast(update, t("bot.stale_button", pilot["language"]))
@@ -195,6 +198,8 @@ async def choose_digital(update: Update, context: Context, cb: Callback) -> None
     pilot = await require_pilot(update, context)
     if pilot is None:
         return
+    from fpv.channels.bands import DIGITAL_SYSTEM_IDS
+
     system = cb.args[0].lower()
     if system not in DIGITAL_SYSTEM_IDS:
         await toast(update, t("bot.stale_button", pilot["language"]))
