@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from telegram import Update
 
+from fpv import registrations  # the use cases load on first use (cold start, issue #20)
 from fpv.bot import keyboards, notifications, payments_seam, render
 from fpv.bot.callbacks import Callback
 from fpv.bot.deps import deps_of
@@ -13,15 +14,12 @@ from fpv.bot.handlers.common import Context, reply, require_pilot, toast
 from fpv.bot.handlers.signup import MAX_CHANNEL_BUTTONS, choice_label, send_invoice_again
 from fpv.bot.keyboards import button, markup
 from fpv.db import Row
-from fpv.registrations import (
+from fpv.registrations.errors import (
     CancelTooLate,
     ChannelUnavailable,
     RegistrationError,
     RegistrationNotFound,
     TrainingClosed,
-    change_channel,
-    channel_choices,
-    my_registrations,
 )
 from fpv.texts import t
 
@@ -48,7 +46,7 @@ async def my_trainings(update: Update, context: Context, cb: Callback | None = N
     deps = deps_of(context)
     lang = pilot["language"]
     await toast(update)
-    regs = my_registrations(deps.db, telegram_id=pilot["telegram_id"], now=deps.now())
+    regs = registrations.my_registrations(deps.db, telegram_id=pilot["telegram_id"], now=deps.now())
     if not regs:
         await reply(
             update,
@@ -98,7 +96,7 @@ async def pay(update: Update, context: Context, cb: Callback) -> None:
 
 
 def _find(deps, telegram_id: int, registration_id: int) -> Row | None:
-    for reg in my_registrations(deps.db, telegram_id=telegram_id, now=deps.now()):
+    for reg in registrations.my_registrations(deps.db, telegram_id=telegram_id, now=deps.now()):
         if reg["id"] == registration_id:
             return reg
     return None
@@ -203,7 +201,7 @@ async def channel_options(update: Update, context: Context, cb: Callback) -> Non
         await _gone(update, context, lang)
         return
     try:
-        choices = channel_choices(
+        choices = registrations.channel_choices(
             deps.db, training_id=reg["training_id"], telegram_id=pilot["telegram_id"]
         )
     except RegistrationError:
@@ -239,7 +237,7 @@ async def confirm_channel(update: Update, context: Context, cb: Callback) -> Non
     await toast(update)
     registration_id, mhz = cb.int_arg(0), cb.int_arg(1)
     try:
-        chosen = change_channel(
+        chosen = registrations.change_channel(
             deps.db,
             deps.bus,
             registration_id=registration_id,

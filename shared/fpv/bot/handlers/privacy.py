@@ -7,6 +7,7 @@ import logging
 
 from telegram import Update
 
+from fpv import registrations  # the use cases load on first use (cold start, issue #20)
 from fpv.bot import notifications, render
 from fpv.bot.callbacks import Callback
 from fpv.bot.deps import BotDeps, deps_of
@@ -14,13 +15,12 @@ from fpv.bot.handlers.common import Context, lang_of, load_pilot, reply, toast, 
 from fpv.bot.keyboards import button, markup
 from fpv.dal import people
 from fpv.payments.money import format_amount
-from fpv.registrations import SeatFate, delete_person, deletion_preview
 from fpv.texts import t
 
 log = logging.getLogger("fpv.bot.privacy")
 
 
-def _fate_line(fate: SeatFate, lang: str) -> str:
+def _fate_line(fate: registrations.SeatFate, lang: str) -> str:
     values = {"title": fate.title, "when": render.when(fate.starts_at, fate.time_zone, lang)}
     if not fate.paid_kopecks:
         return t("bot.delete.fate.free", lang, **values)
@@ -40,7 +40,7 @@ async def delete_me(update: Update, context: Context) -> None:
         await reply(update, context, t("bot.delete.nothing", lang))
         return
     text = t("bot.delete.confirm", lang)
-    fates = deletion_preview(deps.db, telegram_id=telegram_id, now=deps.now())
+    fates = registrations.deletion_preview(deps.db, telegram_id=telegram_id, now=deps.now())
     if fates:
         text += "\n\n" + t("bot.delete.fates_title", lang) + "\n"
         text += "\n".join(_fate_line(f, lang) for f in fates)
@@ -75,7 +75,7 @@ async def delete_confirmed(update: Update, context: Context, _cb: Callback) -> N
     telegram_id = user_id(update)
     lang = lang_of(update, deps, load_pilot(deps, telegram_id))  # before it is gone
     await toast(update)
-    deletion = delete_person(
+    deletion = registrations.delete_person(
         deps.db,
         deps.bus,
         telegram_id=telegram_id,

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from telegram import Update
 
+from fpv import registrations  # the use cases load on first use (cold start, issue #20)
 from fpv.bot import keyboards, notifications, render
 from fpv.bot.callbacks import Callback
 from fpv.bot.deps import deps_of
@@ -20,17 +21,13 @@ from fpv.bot.handlers.common import (
 from fpv.bot.handlers.profile import ask_nickname
 from fpv.bot.keyboards import button, markup
 from fpv.dal import catalog
-from fpv.registrations import (
+from fpv.registrations.errors import (
     AlreadyRegistered,
     ChannelUnavailable,
     PilotNotFound,
     RegistrationError,
-    SignUpResult,
     TrainingClosed,
     TrainingNotFound,
-    channel_choices,
-    resend_invoice,
-    sign_up,
 )
 from fpv.texts import t
 
@@ -80,7 +77,7 @@ async def do_sign_up(update: Update, context: Context, cb: Callback) -> None:
         await ask_nickname(update, context, lang, training_id, True)
         return
     try:
-        result = sign_up(
+        result = registrations.sign_up(
             deps.db,
             deps.bus,
             training_id=training_id,
@@ -108,12 +105,16 @@ def reminders_ahead(starts_at: datetime, now: datetime) -> str:
 async def send_invoice_again(update: Update, context: Context, registration_id: int) -> bool:
     """Queue and send the invoice of the pilot's held seat again; False if it is not held."""
     deps = deps_of(context)
-    ids = resend_invoice(deps.db, registration_id=registration_id, telegram_id=user_id(update))
+    ids = registrations.resend_invoice(
+        deps.db, registration_id=registration_id, telegram_id=user_id(update)
+    )
     await notifications.deliver(context, ids)
     return bool(ids)
 
 
-async def announce(update: Update, context: Context, result: SignUpResult, lang: str) -> None:
+async def announce(
+    update: Update, context: Context, result: registrations.SignUpResult, lang: str
+) -> None:
     deps = deps_of(context)
     with deps.db.transaction(readonly=True) as tx:
         training = catalog.training(tx, result.training_id)
@@ -170,7 +171,7 @@ async def pick_channel(update: Update, context: Context, cb: Callback) -> None:
         await show_training(update, context, training_id, pilot=pilot, edit=True)
         return
     try:
-        choices = channel_choices(
+        choices = registrations.channel_choices(
             deps.db, training_id=training_id, telegram_id=pilot["telegram_id"]
         )
     except (TrainingNotFound, PilotNotFound):
