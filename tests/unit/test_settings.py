@@ -60,3 +60,38 @@ def test_a_bad_value_is_refused_naming_the_field(monkeypatch, variable, value, f
     monkeypatch.setenv(variable, value)
     with pytest.raises(ValueError, match=field):
         Settings()
+
+
+def test_every_bad_value_is_reported_at_once_without_echoing_secrets(monkeypatch):
+    monkeypatch.setenv("HOLD_MINUTES", "0")
+    monkeypatch.setenv("RECEIPT_VAT_CODE", "13")
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:do-not-print")
+    with pytest.raises(ValueError) as refused:
+        Settings(openai_timeout_seconds="slow")
+    message = str(refused.value)
+    assert "hold_minutes" in message and "receipt_vat_code" in message
+    assert "openai_timeout_seconds" in message
+    assert "do-not-print" not in message
+
+
+def test_lax_values_like_the_environment_gives_them(monkeypatch):
+    settings = Settings(
+        hold_minutes=" 20 ", openai_timeout_seconds="2.5", yookassa_check_source_ip="off"
+    )
+    assert settings.hold_minutes == 20
+    assert settings.openai_timeout_seconds == 2.5
+    assert settings.yookassa_check_source_ip is False
+    with pytest.raises(ValueError, match="yookassa_check_source_ip"):
+        Settings(yookassa_check_source_ip="maybe")
+    with pytest.raises(ValueError, match="telegram_api_base_url"):
+        Settings(telegram_api_base_url=None)  # not optional
+
+
+def test_a_copy_with_changes_leaves_the_original_alone():
+    settings = Settings(hold_minutes=15, database_url="postgresql://a@h/db")
+    copy = settings.model_copy(update={"hold_minutes": 30})
+    assert copy.hold_minutes == 30 and settings.hold_minutes == 15
+    assert copy.database_url_value() == "postgresql://a@h/db"
+    assert copy != settings and Settings(hold_minutes=15, database_url="postgresql://a@h/db") == (
+        settings
+    )

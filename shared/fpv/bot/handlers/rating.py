@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from telegram import Update
 
-from fpv import ratings
 from fpv.bot import render
 from fpv.bot.deps import deps_of
 from fpv.bot.handlers.common import Context, reply, require_pilot
@@ -19,6 +18,8 @@ def _lap(ms: int | None) -> str:
 
 
 async def my_rating(update: Update, context: Context) -> None:
+    from fpv import ratings  # loads with the first /rating, not at cold start (issue #20)
+
     pilot = await require_pilot(update, context)
     if pilot is None:
         return
