@@ -97,3 +97,10 @@ def test_a_lazy_use_case_is_there_when_called():
 def test_functions_without_an_api_load_no_web_framework_and_no_pydantic(function):
     modules = set(_loaded(function)["modules"])
     assert not [m for m in NEVER if m in modules]
+
+
+@pytest.mark.parametrize("function", ["admin_api", "public_api"])
+def test_the_api_functions_load_with_the_collector_paused_then_frozen(function):
+    loaded = _loaded(function)
+    assert "fastapi" in loaded["modules"]  # their framework: loaded by them only
+    assert loaded["gc"] is True and loaded["frozen"] > 0
