@@ -36,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 ROUNDS = int(os.environ.get("BENCH_COLD_ROUNDS", "7"))
 TOKEN = "123456:BENCH-token"
-NOT_IN_LAYER = ("click",)  # installed locally by dev tools (uvicorn...), absent in Lambda
+NOT_IN_LAYER = ("click", "pydantic_settings")  # local dev tools pull them in; absent in Lambda
 HEAVY = (
     *("openai", "fastapi", "boto3", "botocore.client", "reportlab", "fpdf", "weasyprint"),
     *("pypdf", "starlette", "uvicorn", "jinja2", "segno", "moto", "playwright", "icalendar"),
