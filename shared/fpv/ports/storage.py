@@ -12,6 +12,8 @@ import contextlib
 import hashlib
 import json
 import os
+import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -25,6 +27,7 @@ MANIFEST_VERSION = 2
 # Above this many changed paths one wildcard is cheaper than a path list (CloudFront allows
 # 3,000 paths in flight and bills each path beyond 1,000 a month).
 MAX_INVALIDATION_PATHS = 1000
+SWITCH_INTERVAL_S = 0.0005  # GIL switch interval while objects are rendered and stored at once
 
 
 class ObjectStorage(Protocol):
@@ -59,6 +62,8 @@ class LocalDirStorage:
 
     def put(self, key: str, body: bytes, *, content_type: str, cache_control: str) -> None:
         path = self._path(key)
+        if self._holds(path, body):
+            return  # already there, byte for byte: rewriting it would change nothing
         folder = str(path.parent)
         if folder not in self._folders:
             os.makedirs(folder, exist_ok=True)
@@ -79,6 +84,24 @@ class LocalDirStorage:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
+
+    @staticmethod
+    def _holds(path: Path, body: bytes) -> bool:
+        """Does the file already hold exactly these bytes, readable by all? Reading a small
+        file is ~20x cheaper than creating and renaming one, and a full rebuild finds most
+        objects (QR codes, calendar feeds, assets) unchanged."""
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            return False
+        try:
+            info = os.fstat(fd)
+            if info.st_size != len(body) or info.st_mode & 0o777 != 0o644:
+                return False
+            with os.fdopen(fd, "rb", closefd=False) as handle:
+                return handle.read() == body
+        finally:
+            os.close(fd)
 
     def get(self, key: str) -> bytes | None:
         try:
@@ -292,6 +315,87 @@ def _upload_order(key: str) -> tuple[int, str]:
     return (0, key)
 
 
+class _OrderedWriter:
+    """Stores items on a few threads, group by group: an item of group g starts only when every
+    item of the groups before it is stored (the caller submits in group order and says when a
+    group is complete). After a failure nothing more is stored and the first error is raised."""
+
+    def __init__(self, store: Callable[[Any], None], workers: int) -> None:
+        self._store = store
+        self._workers = workers
+        self._pool: ThreadPoolExecutor | None = None
+        self._futures: list[Any] = []
+        self._cond = threading.Condition()
+        self._outstanding: dict[int, int] = {}
+        self._complete_below = 0  # every item of the groups below this one was submitted
+        self._failed = False
+
+    def close_before(self, group: int) -> None:
+        if group > self._complete_below:
+            with self._cond:
+                self._complete_below = group
+                self._cond.notify_all()
+
+    def _ready(self, group: int) -> bool:
+        return self._failed or (
+            self._complete_below >= group
+            and not any(n for g, n in self._outstanding.items() if g < group)
+        )
+
+    def _run(self, group: int, item: Any) -> None:
+        try:
+            with self._cond:
+                self._cond.wait_for(lambda: self._ready(group))
+                if self._failed:
+                    return
+            self._store(item)
+        except BaseException:
+            with self._cond:
+                self._failed = True
+            raise
+        finally:
+            with self._cond:
+                self._outstanding[group] -= 1
+                self._cond.notify_all()
+
+    def submit(self, group: int, item: Any) -> None:
+        if self._workers == 1:
+            self._store(item)  # one at a time, in order: nothing to wait for
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=self._workers)
+        with self._cond:
+            self._outstanding[group] = self._outstanding.get(group, 0) + 1
+        self._futures.append(self._pool.submit(self._run, group, item))
+
+    def __enter__(self) -> _OrderedWriter:
+        # The producer renders (CPU, holding the GIL) while the writers make system calls; a
+        # writer coming back from one waits for the GIL up to the switch interval (5 ms by
+        # default), which would starve the writes. A shorter interval while we write.
+        self._interval = sys.getswitchinterval()
+        if self._workers > 1:
+            sys.setswitchinterval(min(self._interval, SWITCH_INTERVAL_S))
+        return self
+
+    def __exit__(self, exc_type: Any, *_: Any) -> None:
+        try:
+            self._finish(exc_type)
+        finally:
+            sys.setswitchinterval(self._interval)
+
+    def _finish(self, exc_type: Any) -> None:
+        with self._cond:
+            self._complete_below = 1 << 30  # no more items: let every group run (or stop)
+            if exc_type is not None:
+                self._failed = True
+            self._cond.notify_all()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+        if exc_type is None:
+            for future in self._futures:
+                future.result()  # re-raises the first failure
+
+
 def sync_objects(
     storage: ObjectStorage,
     objects: Sequence[StoredObject],
@@ -309,16 +413,6 @@ def sync_objects(
         raise ValueError(f"{MANIFEST_KEY} is reserved for the manifest")
     content = {k: v for k, v in previous.content.items() if k in wanted}
     changed: list[tuple[StoredObject, bytes]] = []
-    for obj in objects:
-        if not force and previous.objects.get(obj.key) == obj.fingerprint and obj.key in content:
-            continue
-        body = obj.content()
-        content_hash = _headers_hash(obj, hashlib.sha256(body).hexdigest())
-        if force or previous.content.get(obj.key) != content_hash:
-            changed.append((obj, body))
-        content[obj.key] = content_hash
-    changed.sort(key=lambda item: _upload_order(item[0].key))
-    removed = sorted(set(previous.objects) - set(wanted))
 
     def upload(item: tuple[StoredObject, bytes]) -> None:
         obj, body = item
@@ -329,16 +423,27 @@ def sync_objects(
             cache_control=obj.cache_control,
         )
 
-    workers = max(1, int(getattr(storage, "concurrency", 1)))
-    if workers == 1 or len(changed) < 2:
-        for item in changed:
-            upload(item)
-    else:
-        # ordered groups: every referenced object is stored before any page that links to it
-        for group in (0, 1, 2):
-            batch = [item for item in changed if _upload_order(item[0].key)[0] == group]
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                list(pool.map(upload, batch))  # list(): re-raises the first failure
+    # Produced in upload order and stored while the next ones are produced (rendering is CPU,
+    # storing is I/O): a group is stored only once every earlier group is.
+    ordered = sorted(objects, key=lambda o: _upload_order(o.key))
+    writer = _OrderedWriter(upload, max(1, int(getattr(storage, "concurrency", 1))))
+    with writer:
+        for obj in ordered:
+            group = _upload_order(obj.key)[0]
+            writer.close_before(group)
+            if (
+                not force
+                and previous.objects.get(obj.key) == obj.fingerprint
+                and obj.key in content
+            ):
+                continue
+            body = obj.content()
+            content_hash = _headers_hash(obj, hashlib.sha256(body).hexdigest())
+            if force or previous.content.get(obj.key) != content_hash:
+                changed.append((obj, body))
+                writer.submit(group, (obj, body))
+            content[obj.key] = content_hash
+    removed = sorted(set(previous.objects) - set(wanted))
     if removed:
         storage.delete(removed)
     manifest = Manifest({k: o.fingerprint for k, o in wanted.items()}, content, meta)

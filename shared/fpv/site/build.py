@@ -118,7 +118,8 @@ def publish_site(
         moment = now or datetime.now(UTC)  # taken under the lock: the snapshot is newer still
         snapshot = read_snapshot(db, now=moment, lock_pid=pid)
         doc = schedule_document(snapshot, config, now=moment)
-        data_digest = hashlib.sha256(stable_json(doc) + render_version(config).encode()).hexdigest()
+        stable = stable_json(doc)
+        data_digest = hashlib.sha256(stable + render_version(config).encode()).hexdigest()
         previous = read_manifest(storage)
         if not force and previous.meta.get("data_digest") == data_digest:
             report = PublishReport(
@@ -129,7 +130,7 @@ def publish_site(
             )
             log.info("site unchanged: nothing to publish (%.3f s)", report.seconds)
             return report
-        objects = render_site(doc, config, now=moment)
+        objects = render_site(doc, config, now=moment, stable=stable)
         result = sync_objects(
             storage,
             objects,

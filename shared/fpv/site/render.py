@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2.ext import Extension
 from markupsafe import Markup, escape
 
 from fpv.ports.storage import StoredObject
@@ -54,14 +55,46 @@ CONTENT_TYPE = {
     "js": "text/javascript; charset=utf-8",
 }
 
-_env = Environment(
-    loader=PackageLoader("fpv.site", "templates"),
-    autoescape=select_autoescape(default=True, default_for_string=True),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    auto_reload=False,
-)
+_TEXT_LOOKUP = re.compile(r"\{\{\s*T\['([A-Za-z0-9_.]+)'\]\s*\}\}")
+
+
+def _text_inliner(lang: str) -> type[Extension]:
+    """Compiles `{{ T['key'] }}` to the (escaped) text of this language: a training page holds
+    dozens of them, and a constant costs nothing per page. Only plain texts are inlined (no
+    template syntax, not blank: inlining those could change how the source is read)."""
+    texts = {k: v.get(lang) or v["ru"] for k, v in catalogue().items()}
+
+    def swap(match: re.Match[str]) -> str:
+        value = texts.get(match[1])
+        if value is None:
+            return match[0]  # left to StrictUndefined, as before
+        safe = str(escape(value))
+        if not safe.strip() or "{" in safe or "}" in safe:
+            return match[0]
+        return safe
+
+    class InlineTexts(Extension):
+        def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
+            return _TEXT_LOOKUP.sub(swap, source)
+
+    return InlineTexts
+
+
+@lru_cache(maxsize=4)
+def _environment(lang: str) -> Environment:
+    env = Environment(
+        loader=PackageLoader("fpv.site", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+        extensions=[_text_inliner(lang)],
+    )
+    env.filters["user"] = user_text
+    return env
+
+
 _CYRILLIC = re.compile("[\u0400-\u04ff]")
 
 
@@ -75,7 +108,6 @@ def user_text(text: Any, lang: str) -> Markup:
     return Markup(f"<bdi>{safe}</bdi>")  # noqa: S704 (escaped just above)
 
 
-_env.filters["user"] = user_text
 VENUE_CHIPS_MAX = 12  # more venues than this: the venue filter is the venue list and its pages
 NEXT_PER_VENUE = 3  # trainings listed under a venue on the map
 
@@ -151,7 +183,8 @@ class _Language:
         self.lang = lang
         self.site = site
         self.texts = {k: v.get(lang) or v["ru"] for k, v in catalogue().items()}
-        self.macros = _env.get_template("macros.html.j2").module
+        self.env = _environment(lang)
+        self.macros = self.env.get_template("macros.html.j2").module
         self._items: dict[str, Markup] = {}
         self._calendars: dict[str, Markup] = {}
         self._signup_bot: Markup | None = None
@@ -449,7 +482,7 @@ def _home(site: _Site, lang: str, stamp: str) -> StoredObject:
     ]
 
     def render() -> str:
-        return _env.get_template("home.html.j2").render(
+        return language.env.get_template("home.html.j2").render(
             language.base(_alt("home", "")),
             trainings_html=language.grouped(shown),
             filters_html=language.filters(None, len(doc["trainings"])),
@@ -483,7 +516,7 @@ def _list(site: _Site, lang: str, page: ListPage, stamp: str) -> StoredObject:
         heading = f"{language.texts['site.filter.track']}: {heading}"
 
     def render() -> str:
-        return _env.get_template("list.html.j2").render(
+        return language.env.get_template("list.html.j2").render(
             language.base(page.urls()),
             heading=heading,
             full_list=page is SCHEDULE,
@@ -503,7 +536,7 @@ def _city(site: _Site, lang: str, city: dict[str, Any], trainings: list, stamp: 
     venues = [v for v in site.doc["venues"] if v["city"] == city["slug"]]
 
     def render() -> str:
-        return _env.get_template("city.html.j2").render(
+        return language.env.get_template("city.html.j2").render(
             language.base(_alt("city", city["slug"])),
             city=city,
             city_venues=venues,
@@ -529,7 +562,7 @@ def _venue(site: _Site, lang: str, venue: dict[str, Any], trainings: list, stamp
     city = site.cities[venue["city"]]
 
     def render() -> str:
-        return _env.get_template("venue.html.j2").render(
+        return language.env.get_template("venue.html.j2").render(
             language.base(_alt("venue", venue["slug"])),
             venue=venue,
             city=city,
@@ -563,7 +596,7 @@ def _training(site: _Site, lang: str, tr: dict[str, Any], stamp: str) -> StoredO
                 language.texts["site.signup.training"],
                 "/" + qr_key(tr),
             )
-        return _env.get_template("training.html.j2").render(
+        return language.env.get_template("training.html.j2").render(
             language.base(tr["url"]),
             tr=tr,
             v=language.view(tr),
@@ -599,8 +632,11 @@ def _training(site: _Site, lang: str, tr: dict[str, Any], stamp: str) -> StoredO
     return _page(key, digest, render, stamp)
 
 
-def render_site(doc: dict[str, Any], config: SiteConfig, *, now: datetime) -> list[StoredObject]:
-    """All objects of the site for this document (bodies produced lazily)."""
+def render_site(
+    doc: dict[str, Any], config: SiteConfig, *, now: datetime, stable: bytes | None = None
+) -> list[StoredObject]:
+    """All objects of the site for this document (bodies produced lazily). `stable` is
+    `stable_json(doc)` when the caller has it already."""
     site = _Site(doc, config)
     stamp = stamp_html(now)
     objects: list[StoredObject] = [
@@ -631,12 +667,14 @@ def render_site(doc: dict[str, Any], config: SiteConfig, *, now: datetime) -> li
         objects += [_training(site, lang, tr, stamp) for tr in doc["trainings"]]
 
         def not_found(lang: str = lang) -> str:
-            return _env.get_template("404.html.j2").render(site.langs[lang].base(_alt("home", "")))
+            language = site.langs[lang]
+            return language.env.get_template("404.html.j2").render(language.base(_alt("home", "")))
 
         key = "404.html" if lang == "ru" else f"{lang}/404.html"
         objects.append(_page(key, site.digest(key), not_found, stamp))
 
-    stable = stable_json(doc)
+    if stable is None:
+        stable = stable_json(doc)
     generated = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     objects.append(
         _static(
