@@ -308,3 +308,13 @@ def remind_expiring(db: Database, *, now: datetime | None = None) -> list[int]:
             if queued is not None:
                 ids.append(queued)
     return ids
+
+
+def covers(product: Row, *, venue_id: int, track_type: str) -> bool:
+    """Does a pass of this product pay for a training at this venue on this track type? The
+    same rule as `dal.usable_for` (which also checks the pass's own dates and credits); the
+    public site lists the products that cover a training with it."""
+    track_types = product["track_types"] or []
+    return (product["venue_id"] is None or product["venue_id"] == venue_id) and (
+        not track_types or track_type in track_types
+    )

@@ -6,7 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from fpv.dal import catalog
+from fpv.dal import passes as passes_dal
+from fpv.dal import results as results_dal
 from fpv.db import Row, Tx
+
+BOARD_SIZE = 50  # pilots shown per city and season
 
 # pg_advisory_lock key of "the site is being published" ("fpvsite" in ASCII)
 PUBLISH_LOCK_KEY = 0x66707673697465
@@ -40,6 +44,26 @@ def seated_channels(tx: Tx, training_ids: list[int]) -> dict[int, list[Row]]:
     if not training_ids:
         return {}
     return catalog.taken_channels(tx, training_ids)
+
+
+def boards(tx: Tx) -> list[dict]:
+    """Every season's leaderboard per city, through the ratings' own board query (only pilots
+    who show their nickname on the site): [{season, city_id, rows}]. A few cities and seasons:
+    one small query each."""
+    seasons = [r["season"] for r in tx.all("SELECT DISTINCT season FROM pilot_ratings")]
+    city_ids = [r["id"] for r in tx.all("SELECT id FROM cities ORDER BY id")]
+    found = []
+    for season in sorted(seasons, reverse=True):
+        for city_id in city_ids:
+            rows = results_dal.leaderboard(tx, season, city_id, BOARD_SIZE)
+            if rows:
+                found.append({"season": season, "city_id": city_id, "rows": rows})
+    return found
+
+
+def pass_products(tx: Tx) -> list[Row]:
+    """The season passes on sale (what the bot offers)."""
+    return passes_dal.products(tx)
 
 
 def acquire_publish_lock(tx: Tx, *, timeout_ms: int) -> int:

@@ -17,6 +17,7 @@ from fpv.actors import Actor
 from fpv.dal import results as dal
 from fpv.db import Database, Row, Tx
 from fpv.ratings.rotorhazard import ExportUnreadable, HeatResult, parse
+from fpv.site import trigger as site_trigger
 
 __all__ = [
     "ExportUnreadable",
@@ -262,6 +263,7 @@ def _recompute(tx: Tx, season: int) -> int:
         for (city, pilot_id), v in sorted(rated.items())
     ]
     dal.replace_ratings(tx, season, rows)
+    site_trigger.queue_rebuild(tx, "ratings", season=season)  # the site's leaderboards
     return len(rows)
 
 

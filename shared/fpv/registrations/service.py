@@ -31,6 +31,7 @@ from fpv.registrations.errors import (
     TrainingNotFound,
 )
 from fpv.registrations.refund_policy import RefundDecision, decide
+from fpv.site import trigger as site_trigger
 
 
 @dataclass(frozen=True)
@@ -516,6 +517,8 @@ def delete_person(
                 _changed(tx, events, training_id, "delete_me", [reg["id"]])
         outbox_dal.forget_person(tx, telegram_id)
         dal.forget_pilot(tx, pilot_id=pilot and pilot["id"], telegram_id=telegram_id)
+        if pilot is not None and not events:  # off the site's leaderboards at once
+            events.append(site_trigger.queue_rebuild(tx, "delete_me"))
     outbox.publish_now(db, bus, events)
     return Deletion(promotions, refund_ids, changed)
 

@@ -30,7 +30,7 @@ from pg8000.exceptions import DatabaseError
 from fpv.dal import site as site_dal
 from fpv.db import Database, DatabaseUnavailable
 from fpv.ports.storage import Cdn, ObjectStorage, read_manifest, sync_objects
-from fpv.site.model import SiteConfig, Snapshot, schedule_document
+from fpv.site.model import SiteConfig, Snapshot, leaderboard_document, schedule_document
 from fpv.site.render import render_site, render_version, stable_json
 
 log = logging.getLogger("fpv.site")
@@ -94,6 +94,8 @@ def read_snapshot(db: Database, *, now: datetime, lock_pid: int | None = None) -
             venues=site_dal.venues(tx),
             trainings=trainings,
             channels=site_dal.seated_channels(tx, [t["id"] for t in trainings]),
+            boards=site_dal.boards(tx),
+            products=site_dal.pass_products(tx),
         )
 
 
@@ -118,8 +120,11 @@ def publish_site(
         moment = now or datetime.now(UTC)  # taken under the lock: the snapshot is newer still
         snapshot = read_snapshot(db, now=moment, lock_pid=pid)
         doc = schedule_document(snapshot, config, now=moment)
+        boards = leaderboard_document(snapshot, now=moment)
         stable = stable_json(doc)
-        data_digest = hashlib.sha256(stable + render_version(config).encode()).hexdigest()
+        data_digest = hashlib.sha256(
+            stable + stable_json(boards) + render_version(config).encode()
+        ).hexdigest()
         previous = read_manifest(storage)
         if not force and previous.meta.get("data_digest") == data_digest:
             report = PublishReport(
@@ -130,7 +135,7 @@ def publish_site(
             )
             log.info("site unchanged: nothing to publish (%.3f s)", report.seconds)
             return report
-        objects = render_site(doc, config, now=moment, stable=stable)
+        objects = render_site(doc, config, now=moment, stable=stable, boards=boards)
         result = sync_objects(
             storage,
             objects,

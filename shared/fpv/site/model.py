@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fpv.channels.imd import imd_rating
 from fpv.db import Row
+from fpv.passes import covers
 from fpv.site.security import DEFAULT_TILE_ATTRIBUTION, DEFAULT_TILE_URL
 from fpv.zones import zone_label
 
@@ -57,6 +58,10 @@ class SiteConfig:
     def signup_url(self, training_id: int) -> str:
         return f"{self.bot_url}?start=training_{training_id}"
 
+    def pass_url(self, product_id: int) -> str:
+        """The bot's deep link that offers this season pass (`/start pass_<id>`)."""
+        return f"{self.bot_url}?start=pass_{product_id}"
+
 
 @dataclass(frozen=True)
 class Snapshot:
@@ -66,6 +71,8 @@ class Snapshot:
     venues: list[Row]
     trainings: list[Row]
     channels: dict[int, list[Row]] = field(default_factory=dict)
+    boards: list[dict[str, Any]] = field(default_factory=list)  # [{season, city_id, rows}]
+    products: list[Row] = field(default_factory=list)  # season passes on sale
 
 
 def page_url(kind: str, slug: str, lang: str) -> str:
@@ -74,6 +81,8 @@ def page_url(kind: str, slug: str, lang: str) -> str:
         return f"{prefix}/"
     if kind == "schedule":
         return f"{prefix}/schedule.html"
+    if kind == "leaderboard":
+        return f"{prefix}/leaderboard.html" if not slug else f"{prefix}/leaderboard/{slug}.html"
     return f"{prefix}/{kind}/{slug}.html"
 
 
@@ -176,7 +185,9 @@ def schedule_document(snapshot: Snapshot, config: SiteConfig, *, now: datetime) 
     """The schedule as published (`generated_at` is added when it is uploaded)."""
     city_by_id = {c["id"]: c for c in snapshot.cities}
     venue_by_id = {v["id"]: v for v in snapshot.venues}
+    venue_slug = {v["id"]: v["slug"] for v in snapshot.venues}
     trainings: list[dict[str, Any]] = []
+    products = sorted(snapshot.products, key=lambda p: (p["price_kopecks"], p["id"]))
     per_city: dict[str, int] = {}
     per_venue: dict[str, int] = {}
     for row in snapshot.trainings:
@@ -226,6 +237,11 @@ def schedule_document(snapshot: Snapshot, config: SiteConfig, *, now: datetime) 
                 "updated_at": row["updated_at"].astimezone(ZoneInfo("UTC")).isoformat(),
                 "channels": channels,
                 "ratings": heat_ratings(channels),
+                "passes": [
+                    p["id"]
+                    for p in products
+                    if covers(p, venue_id=venue["id"], track_type=row["track_type"])
+                ],
                 "signup_url": config.signup_url(row["id"]),
                 "url": {lang: page_url("training", row["public_id"], lang) for lang in LANGS},
                 "ics": calendar_url("training", row["public_id"]),
@@ -285,4 +301,67 @@ def schedule_document(snapshot: Snapshot, config: SiteConfig, *, now: datetime) 
         "cities": cities,
         "venues": venues,
         "trainings": trainings,
+        "passes": [
+            {
+                "id": p["id"],
+                "title": p["title"],
+                "price_kopecks": p["price_kopecks"],
+                "trainings": p["trainings"],
+                "valid_days": p["valid_days"],
+                "venue": venue_slug.get(p["venue_id"]),
+                "track_types": sorted(p["track_types"] or []),
+                "buy_url": config.pass_url(p["id"]),
+            }
+            for p in products
+            if p["venue_id"] is None or p["venue_id"] in venue_slug
+        ],
     }
+
+
+def leaderboard_document(snapshot: Snapshot, *, now: datetime) -> dict[str, Any]:
+    """The leaderboards as published: per season (the current one always, earlier ones that
+    have ratings) and city, opted-in pilots only (the snapshot holds nobody else)."""
+    city_by_id = {c["id"]: c for c in snapshot.cities}
+    current = now.astimezone(UTC).year  # the ratings' season: a calendar year (UTC)
+    seasons: dict[int, list[dict[str, Any]]] = {current: []}
+    for board in snapshot.boards:
+        city = city_by_id.get(board["city_id"])
+        if city is None:
+            continue
+        seasons.setdefault(board["season"], []).append(
+            {
+                "city": city["slug"],
+                "pilots": [
+                    {
+                        "place": place,
+                        "nickname": row["nickname"],
+                        "rating": f"{row['ordinal']:.1f}",
+                        "races": row["races"],
+                        "best_lap": lap_text(row["best_lap_ms"]),
+                        "streak": row["streak"],
+                        "trainings": row["trainings"],
+                    }
+                    for place, row in enumerate(board["rows"], start=1)
+                ],
+            }
+        )
+    order = {c["slug"]: n for n, c in enumerate(snapshot.cities)}
+    return {
+        "current": current,
+        "seasons": [
+            {
+                "season": season,
+                "boards": sorted(boards, key=lambda b: order[b["city"]]),
+                "url": {
+                    lang: page_url("leaderboard", "" if season == current else str(season), lang)
+                    for lang in LANGS
+                },
+            }
+            for season, boards in sorted(seasons.items(), reverse=True)
+        ],
+    }
+
+
+def lap_text(ms: int | None) -> str:
+    """A lap time in seconds with milliseconds (11.900), as the bot shows it; "" if none."""
+    return "" if not ms else f"{ms / 1000:.3f}"

@@ -28,7 +28,14 @@ from fpv.ports.storage import StoredObject
 from fpv.site.calendar import calendar_feeds
 from fpv.site.filters import SCHEDULE, WHEN, ListPage, list_pages
 from fpv.site.format import date_text, price_text, track_text, when_text
-from fpv.site.model import LANGS, SiteConfig, page_key, page_url
+from fpv.site.model import (
+    LANGS,
+    SiteConfig,
+    Snapshot,
+    leaderboard_document,
+    page_key,
+    page_url,
+)
 from fpv.site.qr import qr_digest, qr_svg
 from fpv.site.security import content_security_policy
 from fpv.texts import catalogue, t
@@ -190,6 +197,7 @@ class _Language:
         self._signup_bot: Markup | None = None
         self._days: dict[tuple[str, tuple[str, ...]], Markup] = {}
         self._maps: dict[tuple[str, ...], Markup] = {}
+        self._passes: dict[tuple[int, ...], Markup] = {}
 
     def text(self, key: str, **values: Any) -> str:
         return t(key, self.lang, **values)
@@ -206,6 +214,7 @@ class _Language:
             "assets": self.site.asset_urls,
             "home_url": page_url("home", "", self.lang),
             "schedule_url": page_url("schedule", "", self.lang),
+            "leaderboard_url": page_url("leaderboard", "", self.lang),
             "bot_url": config.bot_url,
             "poll_seconds": config.poll_seconds,
             "csp": self.site.csp,
@@ -393,6 +402,40 @@ class _Language:
             block = self._calendars[feed] = self.macros.calendar(self.texts, feed, google)
         return block
 
+    def passes(self, ids: list[int]) -> Markup:
+        """The season passes that cover a training (or a venue), with the bot's deep link."""
+        if not ids:
+            return Markup("")
+        key = tuple(ids)
+        block = self._passes.get(key)
+        if block is None:
+            items = []
+            for product_id in ids:
+                p = self.site.products[product_id]
+                if p["trainings"] is None:
+                    terms = self.text("site.passes.unlimited", days=p["valid_days"])
+                else:
+                    terms = self.text(
+                        "site.passes.count", count=p["trainings"], days=p["valid_days"]
+                    )
+                tracks = ", ".join(track_text(tt, self.lang) for tt in p["track_types"])
+                items.append(
+                    {
+                        "id": p["id"],
+                        "title": p["title"],
+                        "terms": terms,
+                        "where": self.texts[
+                            "site.passes.everywhere" if p["venue"] is None else "site.passes.here"
+                        ],
+                        "tracks": self.text("site.passes.tracks", tracks=tracks) if tracks else "",
+                        "price": price_text(p["price_kopecks"], self.lang),
+                        "buy_url": p["buy_url"],
+                        "buy_label": self.text("site.passes.buy_label", title=p["title"]),
+                    }
+                )
+            block = self._passes[key] = self.macros.passes(self.texts, self.lang, items)
+        return block
+
     def signup_bot(self) -> Markup:
         if self._signup_bot is None:
             self._signup_bot = self.macros.signup(
@@ -408,6 +451,7 @@ class _Site:
         self.version = render_version(config)
         self.cities = {c["slug"]: c for c in doc["cities"]}
         self.venues = {v["slug"]: v for v in doc["venues"]}
+        self.products = {p["id"]: p for p in doc.get("passes", [])}
         self.asset_urls = {kind: f"/{key}" for kind, (key, _) in assets().items()}
         self.csp = content_security_policy(config.tile_url, meta=True)
         self.pages = list_pages(doc)
@@ -428,6 +472,13 @@ class _Site:
         }
         self.upcoming_digest = _data_digest(self.upcoming_shown)
         self.selected = {page: page.select(doc, self.venues) for page in self.pages}
+
+    def venue_passes(self, slug: str) -> list[int]:
+        """Products a pilot can use at this venue (any track type)."""
+        return [p["id"] for p in self.products.values() if p["venue"] in (None, slug)]
+
+    def passes_digest(self, ids: list[int]) -> list[Any]:
+        return [self.products[i] for i in ids]
 
     def google_calendar(self, feed: str) -> str:
         base = self.config.public_base_url
@@ -569,15 +620,18 @@ def _venue(site: _Site, lang: str, venue: dict[str, Any], trainings: list, stamp
             trainings_html=language.grouped(trainings),
             map_html=language.venue_map([venue]),
             signup_html=language.signup_bot(),
+            passes_html=language.passes(passes),
             calendar_html=language.calendar(venue["calendar"]),
         )
 
+    passes = site.venue_passes(venue["slug"])
     key = page_key(venue["url"][lang])
     digest = site.digest(
         key,
         site.places_digest,
         site.upcoming_shown.get(venue["slug"], []),
         [site.tr_digest[t["id"]] for t in trainings],
+        site.passes_digest(passes),
     )
     return _page(key, digest, render, stamp)
 
@@ -604,6 +658,7 @@ def _training(site: _Site, lang: str, tr: dict[str, Any], stamp: str) -> StoredO
             city=city,
             map_html=language.venue_map([venue]),
             signup_html=signup,
+            passes_html=language.passes(tr["passes"] if open_for_signup else []),
             calendar_html=language.calendar(venue["calendar"]),
         )
 
@@ -627,16 +682,72 @@ def _training(site: _Site, lang: str, tr: dict[str, Any], stamp: str) -> StoredO
     shown_venue = {k: venue[k] for k in shown}
     upcoming = site.upcoming_shown.get(venue["slug"], [])
     digest = site.digest(
-        key, site.tr_digest[tr["id"]], shown_venue, upcoming, city["name"], city["url"]
+        key,
+        site.tr_digest[tr["id"]],
+        shown_venue,
+        upcoming,
+        city["name"],
+        city["url"],
+        site.passes_digest(tr["passes"]),
     )
     return _page(key, digest, render, stamp)
 
 
+def _leaderboard(
+    site: _Site, lang: str, boards: dict[str, Any], season: dict[str, Any], stamp: str
+) -> StoredObject:
+    """One season's leaderboards, a table per city (every city in the current season)."""
+    language = site.langs[lang]
+    number = season["season"]
+    found = {b["city"]: b for b in season["boards"]}
+    cities = (
+        [c["slug"] for c in site.doc["cities"]]
+        if number == boards["current"]
+        else [b["city"] for b in season["boards"]]
+    )
+    shown = [
+        {
+            "city": slug,
+            "city_name": site.cities[slug]["name"][lang],
+            "caption": language.text("site.board.caption", city=site.cities[slug]["name"][lang]),
+            "pilots": found.get(slug, {}).get("pilots", []),
+        }
+        for slug in cities
+        if slug in site.cities
+    ]
+    seasons = [
+        {
+            "label": language.text("site.board.season", season=s["season"]),
+            "url": s["url"][lang],
+            "active": s["season"] == number,
+        }
+        for s in boards["seasons"]
+    ]
+    heading = language.text("site.board.heading", season=number)
+
+    def render() -> str:
+        return language.env.get_template("leaderboard.html.j2").render(
+            language.base(season["url"]), heading=heading, boards=shown, seasons=seasons
+        )
+
+    key = page_key(season["url"][lang])
+    digest = site.digest(key, site.places_digest, shown, seasons)
+    return _page(key, digest, render, stamp)
+
+
 def render_site(
-    doc: dict[str, Any], config: SiteConfig, *, now: datetime, stable: bytes | None = None
+    doc: dict[str, Any],
+    config: SiteConfig,
+    *,
+    now: datetime,
+    stable: bytes | None = None,
+    boards: dict[str, Any] | None = None,
 ) -> list[StoredObject]:
-    """All objects of the site for this document (bodies produced lazily). `stable` is
-    `stable_json(doc)` when the caller has it already."""
+    """All objects of the site for this document and the leaderboards (`leaderboard_document`;
+    none given: empty boards), bodies produced lazily. `stable` is `stable_json(doc)` when the
+    caller has it already."""
+    if boards is None:
+        boards = leaderboard_document(Snapshot([], [], []), now=now)
     site = _Site(doc, config)
     stamp = stamp_html(now)
     objects: list[StoredObject] = [
@@ -665,6 +776,7 @@ def render_site(
             _venue(site, lang, v, by_venue.get(v["slug"], []), stamp) for v in doc["venues"]
         ]
         objects += [_training(site, lang, tr, stamp) for tr in doc["trainings"]]
+        objects += [_leaderboard(site, lang, boards, s, stamp) for s in boards["seasons"]]
 
         def not_found(lang: str = lang) -> str:
             language = site.langs[lang]

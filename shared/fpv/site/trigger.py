@@ -41,3 +41,12 @@ def parse_trigger(event: Any) -> Trigger:
     if kind == "manual":
         return Trigger("manual", force=force)
     raise BadTrigger(f"unknown trigger {kind!r} (expected 'periodic' or 'manual')")
+
+
+def queue_rebuild(tx: Any, reason: str, **detail: Any) -> int:
+    """Queue (outbox, in the caller's transaction) a "schedule changed" event for a change the
+    site shows outside the schedule itself (the leaderboards): the publisher reads everything
+    again and publishes what changed. No training id: no integration webhook follows."""
+    from fpv import outbox  # lazy: the publisher that imports this module never queues
+
+    return outbox.event(tx, SCHEDULE_CHANGED, {"reason": reason, **detail})

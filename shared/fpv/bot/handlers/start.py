@@ -10,7 +10,7 @@ from fpv import actors, pilots
 from fpv.bot import keyboards
 from fpv.bot.callbacks import Callback
 from fpv.bot.deps import deps_of
-from fpv.bot.handlers import app_signin, profile, voice
+from fpv.bot.handlers import app_signin, passes, profile, voice
 from fpv.bot.handlers.card import show_training
 from fpv.bot.handlers.common import (
     Context,
@@ -28,6 +28,13 @@ from fpv.texts import t
 _DEEP_LINK = re.compile(
     r"^training_(?:(?P<id>\d{1,19})|(?P<uuid>[0-9a-fA-F]{8}-?(?:[0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}))$"
 )
+
+_PASS_LINK = re.compile(r"^pass_(?P<id>\d{1,18})$")
+
+
+def deep_link_pass(context: Context) -> bool:
+    """`/start pass_<product id>` (the public site's "buy in the bot"): show the passes."""
+    return bool(_PASS_LINK.match(context.args[0] if context.args else ""))
 
 
 def deep_link_training(context: Context) -> int:
@@ -59,6 +66,9 @@ async def start(update: Update, context: Context) -> None:
         return
     if training_id:
         await show_training(update, context, training_id, pilot=pilot)
+        return
+    if deep_link_pass(context):  # the products on sale, each with its buy button
+        await passes.passes_menu(update, context)
         return
     await reply(
         update,
