@@ -60,9 +60,7 @@ def _rated(db) -> int:
 def test_leaderboard_pages_show_only_opted_in_pilots_and_forget_deleted_ones(db, site):
     _rated(db)
     with db.transaction(readonly=True) as tx:
-        queued = tx.all(
-            "SELECT payload FROM outbox WHERE kind = 'event' ORDER BY id DESC LIMIT 1"
-        )
+        queued = tx.all("SELECT payload FROM outbox WHERE kind = 'event' ORDER BY id DESC LIMIT 1")
     assert queued[0]["payload"]["detail_type"] == SCHEDULE_CHANGED
     assert queued[0]["payload"]["detail"] == {"reason": "ratings", "season": SEASON}
 
