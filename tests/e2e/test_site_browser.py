@@ -560,3 +560,83 @@ def test_cdn_404_page_reads_english_under_en(site_url, browser):
     page.goto(f"{site_url}/gone.html")  # the Russian one stays Russian
     assert page.locator('[data-notfound="ru"]').is_visible()
     assert page.locator("html").get_attribute("lang") == "ru"
+
+
+# --- leaderboard and passes (issue #18's site part) ---------------------------------------------
+
+
+def _rate_pilots(db) -> None:
+    """Results of a training flown yesterday: two pilots on the board, one who keeps the
+    nickname off the site."""
+    from fpv import ratings
+    from fpv.actors import SYSTEM
+    from fpv.ratings.rotorhazard import HeatResult
+
+    with db.transaction() as tx:
+        venue = tx.value("SELECT id FROM venues ORDER BY id DESC LIMIT 1")
+        now = tx.value("SELECT now()")
+        training = catalog.insert_training(
+            tx,
+            venue_id=venue,
+            title="Вчерашняя гонка",
+            track_type="race",
+            starts_at=now - timedelta(hours=3),
+            ends_at=now - timedelta(hours=1),
+            capacity=6,
+            price_kopecks=0,
+        )
+    for tid, nick, shown in ((960_001, "BoardAce", True), (960_002, "BoardTwo", True),
+                             (960_003, "HiddenOne", False)):  # fmt: skip
+        pid = make_pilot(db, tid, nickname=nick)
+        with db.transaction() as tx:
+            tx.execute("UPDATE pilots SET show_on_site = :s WHERE id = :id", s=shown, id=pid)
+    heat = [("BoardAce", 11_900), ("HiddenOne", 12_400), ("BoardTwo", 12_050)]
+    results = [
+        HeatResult("Heat 1", round_no, place, nick, 5, lap)
+        for round_no in (1, 2)
+        for place, (nick, lap) in enumerate(heat, start=1)
+    ]
+    ratings.record_results(db, SYSTEM, training, results, source="manual")
+
+
+def test_leaderboard_shows_opted_in_pilots_and_passes_link_to_the_bot(site_url, browser, db):
+    _rate_pilots(db)
+    runtime.event_bus().publish(SCHEDULE_CHANGED, {"reason": "ratings"})
+    deadline = time.monotonic() + 30
+    while "BoardAce" not in httpx.get(f"{site_url}/leaderboard.html", timeout=5).text:
+        assert time.monotonic() < deadline, "the leaderboard was not published"
+        time.sleep(0.2)
+    axe = AXE.read_text() if AXE.exists() else ""
+    context = browser.new_context(bypass_csp=bool(axe))
+    for width in (1280, 390):
+        page = context.new_page()
+        page.set_viewport_size({"width": width, "height": 900})
+        outside = _local_only(page)
+        page.goto(f"{site_url}/")
+        page.get_by_role("link", name="Рейтинг", exact=True).click()  # from the navigation
+        page.wait_for_selector("html[data-live=ok]")
+        rows = page.locator("tr[data-pilot] th").all_inner_texts()
+        assert rows[:2] == ["BoardAce", "BoardTwo"] and "HiddenOne" not in page.content()
+        page.screenshot(path=str(ARTIFACTS / f"site-leaderboard-{width}.png"), full_page=True)
+        page.goto(f"{site_url}/en/leaderboard.html")
+        assert page.locator("h1").inner_text().startswith("Pilot leaderboard")
+        if axe:
+            page.evaluate(axe)
+            violations = page.evaluate(
+                """async () => (await axe.run(document, {resultTypes: ['violations']}))
+                .violations.filter(v => ['serious', 'critical'].includes(v.impact))
+                .map(v => v.id)"""
+            )
+            assert violations == [], violations
+        doc = _schedule(site_url)
+        covered = next(t for t in doc["trainings"] if t["passes"] and t["open"])
+        page.goto(f"{site_url}{covered['url']['ru']}")
+        buy = page.locator(".passes a.button").first
+        assert buy.get_attribute("href").startswith("https://t.me/") and "?start=pass_" in (
+            buy.get_attribute("href")
+        )
+        if width == 390:
+            page.locator(".passes").screenshot(path=str(ARTIFACTS / "site-passes-390.png"))
+        assert outside == []
+        page.close()
+    context.close()
