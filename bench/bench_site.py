@@ -75,6 +75,25 @@ def _seed(db, now: datetime) -> None:
             " SELECT 5000000 + p, 'pilot_' || p, p % 2 = 0 FROM generate_series(1, :n) p",
             n=PILOTS,
         )
+        # what else the site shows: season passes on every training page, a leaderboard per
+        # city (ratings of this season and the last one, half of the pilots opted in)
+        tx.execute(
+            "INSERT INTO pass_products (venue_id, title, trainings, valid_days, price_kopecks,"
+            " track_types) VALUES"
+            " (NULL, 'Безлимит на месяц', NULL, 30, 900000, '{}'),"
+            " (NULL, 'Восемь тренировок', 8, 60, 400000, '{}'),"
+            " ((SELECT min(id) FROM venues), 'Гонки на площадке', 5, 30, 200000, '{race}')"
+        )
+        tx.execute(
+            "INSERT INTO pilot_ratings (season, city_id, pilot_id, mu, sigma, ordinal, races,"
+            " best_lap_ms, trainings, streak)"
+            " SELECT s.season, c.id, p.id, 25 + p.id % 17, 8.3 - p.id % 5, 0.5 + p.id % 29,"
+            " 3 + p.id % 11, 11000 + p.id % 3000, 1 + p.id % 9, p.id % 4"
+            " FROM (VALUES (:season), (:season - 1)) s(season) CROSS JOIN cities c"
+            " JOIN pilots p ON p.id % :cities = c.id % :cities",
+            season=now.year,
+            cities=CITIES,
+        )
         per_training = REGISTRATIONS // TRAININGS
         tx.execute(
             "INSERT INTO registrations (training_id, pilot_id, status, channel_mhz,"
@@ -92,12 +111,17 @@ def _seed(db, now: datetime) -> None:
 
 def _breakdown(db, config, now: datetime) -> None:
     from fpv.site.build import read_snapshot
-    from fpv.site.model import schedule_document
+    from fpv.site.model import leaderboard_document, schedule_document
     from fpv.site.render import render_site
 
     snapshot, read_s = _timed(lambda: read_snapshot(db, now=now))
-    doc, doc_s = _timed(lambda: schedule_document(snapshot, config, now=now))
-    objects, setup_s = _timed(lambda: render_site(doc, config, now=now))
+    (doc, boards), doc_s = _timed(
+        lambda: (
+            schedule_document(snapshot, config, now=now),
+            leaderboard_document(snapshot, now=now),
+        )
+    )
+    objects, setup_s = _timed(lambda: render_site(doc, config, now=now, boards=boards))
     _, bytes_s = _timed(lambda: [o.body() for o in objects])
     print(
         f"  of which: database read {read_s:.2f} s, document {doc_s:.2f} s, feeds + digests"
@@ -149,15 +173,18 @@ def main() -> None:
             f" (includes drawing {first.trainings + 1} QR codes)"
         )
         # best of three: the figure is the work, not the noise of a shared machine
-        full_s = min(
-            _timed(lambda: publish_site(db, storage, config=config, force=True))[1]
-            for _ in range(3)
-        )
+        rebuilds = [
+            _timed(lambda: publish_site(db, storage, config=config, force=True)) for _ in range(3)
+        ]
+        full, full_s = min(rebuilds, key=lambda r: r[1])
         verdict = "meets" if full_s < 2 else "MISSES"
         print(
-            f"full rebuild, every object rendered, hashed and rewritten: {full_s:.2f} s"
-            f" ({verdict} the 2 s goal)"
+            f"full rebuild, every object rendered, hashed and stored: {full_s:.2f} s"
+            f" ({verdict} the 2 s goal; all {full.objects} objects, every page rewritten with"
+            " its new 'updated' stamp, files already holding the same bytes (QR codes,"
+            " feeds, assets) left alone)"
         )
+        print(f"  all three: {', '.join(f'{r[1]:.2f} s' for r in rebuilds)}")
         _breakdown(db, config, now)
         same, same_s = _timed(lambda: publish_site(db, storage, config=config))
         assert same.skipped
