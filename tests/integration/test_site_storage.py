@@ -91,3 +91,21 @@ def test_folder_storage_recreates_a_folder_removed_while_running(tmp_path):
     storage.put("city/b.html", b"2", content_type="text/html", cache_control="x")
     assert storage.get("city/b.html") == b"2"
     assert oct((tmp_path / "site" / "city" / "b.html").stat().st_mode & 0o777) == "0o644"
+
+
+def test_folder_storage_leaves_a_file_alone_only_when_it_holds_the_same_bytes(tmp_path):
+    storage = LocalDirStorage(tmp_path / "site")
+    storage.put("qr/a.svg", b"<svg/>", content_type="image/svg+xml", cache_control="x")
+    path = tmp_path / "site" / "qr" / "a.svg"
+    inode = path.stat().st_ino
+    storage.put("qr/a.svg", b"<svg/>", content_type="image/svg+xml", cache_control="x")
+    assert path.stat().st_ino == inode  # the same bytes: not rewritten
+    storage.put("qr/a.svg", b"<svg></svg>", content_type="image/svg+xml", cache_control="x")
+    assert path.read_bytes() == b"<svg></svg>" and path.stat().st_ino != inode
+    storage.put("qr/a.svg", b"<svg/>!", content_type="image/svg+xml", cache_control="x")
+    assert path.read_bytes() == b"<svg/>!"  # same size, other bytes: rewritten too
+    storage.put("qr/a.svg", b"<svg/>?", content_type="image/svg+xml", cache_control="x")
+    assert path.read_bytes() == b"<svg/>?"
+    path.chmod(0o600)  # same bytes, but a web server of another user could not read it
+    storage.put("qr/a.svg", b"<svg/>?", content_type="image/svg+xml", cache_control="x")
+    assert path.stat().st_mode & 0o777 == 0o644

@@ -187,3 +187,49 @@ def test_the_finishing_stamp_is_applied_on_upload_but_is_not_a_change():
         storage, [stamped("tuesday")], previous=read_manifest(storage), meta={}, force=True
     )
     assert forced.uploaded == ["p.html"] and storage.get("p.html") == b"<p>tuesday</p>"
+
+
+class SlowFirstGroupStorage(MemoryStorage):
+    """Stores from several threads; the referenced objects (group 0) are slow to store, so a
+    page stored before them would show up here."""
+
+    concurrency = 4
+
+    def __init__(self, fail: str = "") -> None:
+        super().__init__()
+        self.fail = fail
+        import threading
+
+        self.lock = threading.Lock()
+
+    def put(self, key, body, *, content_type, cache_control):
+        import time
+
+        if key == self.fail:
+            raise RuntimeError(f"storage refused {key}")
+        if not key.endswith(".html"):
+            time.sleep(0.02)
+        with self.lock:
+            super().put(key, body, content_type=content_type, cache_control=cache_control)
+
+
+def _mixed_objects() -> list[StoredObject]:
+    keys = ["index.html", "a.html", "b.html", "qr/1.svg", "qr/2.svg", "schedule.json"]
+    return [_obj(k, k) for k in keys] + [_obj("en/index.html", "en")]
+
+
+def test_objects_are_stored_referenced_first_pages_next_home_pages_last():
+    storage = SlowFirstGroupStorage()
+    sync_objects(storage, _mixed_objects(), previous=Manifest(), meta={})
+    order = [k for k in storage.puts if k != MANIFEST_KEY]
+    first_page = min(order.index(k) for k in order if k.endswith(".html"))
+    assert all(order.index(k) < first_page for k in ("qr/1.svg", "qr/2.svg", "schedule.json"))
+    assert set(order[-2:]) == {"index.html", "en/index.html"}
+
+
+def test_a_referenced_object_that_fails_stops_every_page_after_it():
+    storage = SlowFirstGroupStorage(fail="qr/2.svg")
+    with pytest.raises(RuntimeError, match=r"qr/2\.svg"):
+        sync_objects(storage, _mixed_objects(), previous=Manifest(), meta={})
+    assert not [k for k in storage.puts if k.endswith(".html")]
+    assert MANIFEST_KEY not in storage.puts  # the next publication retries everything

@@ -248,6 +248,20 @@ class _Language:
             "week_end": venue["week_end"],
         }
 
+    def channel_rows(self, tr: dict[str, Any]) -> Markup:
+        """The rows of a training's channel board: built here rather than in the template, as
+        they are the most repeated markup of the site (a row per pilot, on 2 pages per
+        training): one line per row, `<tr>…</tr>` and a newline."""
+        hidden = f'<span class="muted">{escape(self.texts["site.training.pilot_hidden"])}</span>'
+        return Markup(  # noqa: S704 (every value escaped)
+            "".join(
+                f"<tr><td>{escape(ch['heat'])}</td><td>{escape(ch['label'])}</td>"
+                f"<td>{escape(ch['mhz'])}</td>"
+                f"<td>{user_text(ch['pilot'], self.lang) if ch['pilot'] else hidden}</td></tr>\n"
+                for ch in tr["channels"]
+            )
+        )
+
     def items(self, trainings: list[dict[str, Any]]) -> Markup:
         parts = []
         for tr in trainings:
@@ -659,6 +673,7 @@ def _training(site: _Site, lang: str, tr: dict[str, Any], stamp: str) -> StoredO
             map_html=language.venue_map([venue]),
             signup_html=signup,
             passes_html=language.passes(tr["passes"] if open_for_signup else []),
+            channel_rows=language.channel_rows(tr),
             calendar_html=language.calendar(venue["calendar"]),
         )
 
