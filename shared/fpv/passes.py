@@ -20,6 +20,7 @@ from fpv.dal import passes as dal
 from fpv.dal import payments as payments_dal
 from fpv.dal import registrations as reg_dal
 from fpv.db import Database, Row, Tx
+from fpv.site import trigger as site_trigger
 from fpv.texts import t
 
 EXPIRY_NOTICE = timedelta(days=3)
@@ -110,6 +111,7 @@ def create_product(
             tx, actor, "pass_product.create", f"pass_product:{product_id}",
             after=dal.product(tx, product_id), client=client, venue_id=venue_id,
         )  # fmt: skip
+        site_trigger.queue_rebuild(tx, "pass_product")  # the site lists the passes on sale
         return product_id
 
 
@@ -128,6 +130,7 @@ def retire_product(
                 tx, actor, "pass_product.retire", f"pass_product:{product_id}", before, after,
                 client, venue_id=before["venue_id"],
             )  # fmt: skip
+            site_trigger.queue_rebuild(tx, "pass_product")
             return after
         return before
 

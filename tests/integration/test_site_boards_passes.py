@@ -119,8 +119,13 @@ def test_training_and_venue_pages_offer_the_passes_that_cover_them(db, site):
     here = product("Гоночный", trainings=5, venue_id=venue, track_types=("race",))
     elsewhere = product("Чужая площадка", trainings=4, venue_id=other)
     retired = product("Старый", trainings=2)
-    with db.transaction() as tx:
-        tx.execute("UPDATE pass_products SET active = false WHERE id = :id", id=retired)
+    passes.retire_product(db, SYSTEM, retired)
+    with db.transaction(readonly=True) as tx:
+        reasons = [
+            r["payload"]["detail"]["reason"]
+            for r in tx.all("SELECT payload FROM outbox WHERE kind = 'event' ORDER BY id")
+        ]
+    assert reasons == ["pass_product"] * 5  # each product and the retirement queue a rebuild
 
     publish_site(db, site, config=CONFIG, now=NOW)
     doc = _schedule(site)
