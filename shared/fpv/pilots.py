@@ -80,9 +80,15 @@ def profile(db: Database, actor: Actor, telegram_id: int | None = None) -> Row |
 
 
 def _board_changed(tx: Tx, telegram_id: int, events: list[int]) -> None:
+    """What shows the pilot's nickname publicly follows: the boards of their trainings and, when
+    they are rated, the leaderboards."""
     for training_id in people.active_training_ids(tx, telegram_id):
         detail = {"training_id": training_id, "reason": "profile"}
         events.append(outbox.event(tx, SCHEDULE_CHANGED, detail))
+    if people.on_a_leaderboard(tx, telegram_id):
+        from fpv.site import trigger as site_trigger
+
+        events.append(site_trigger.queue_rebuild(tx, "profile"))
 
 
 def set_nickname(

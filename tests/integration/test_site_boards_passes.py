@@ -85,6 +85,37 @@ def test_leaderboard_pages_show_only_opted_in_pilots_and_forget_deleted_ones(db,
     assert "Skywalker" not in _page(site, "en/leaderboard.html")
 
 
+def test_a_rated_pilot_opting_in_or_out_republishes_the_leaderboard(db, site):
+    """No upcoming sign-up needed: the leaderboards follow the "show on site" setting at once."""
+    from fpv import pilots
+    from fpv.actors import pilot as pilot_actor
+
+    _rated(db)
+    publish_site(db, site, config=CONFIG, now=NOW)
+    assert "Vortex" not in _page(site, "leaderboard.html")
+
+    def rebuilds() -> list[dict]:
+        with db.transaction(readonly=True) as tx:
+            rows = tx.all("SELECT payload FROM outbox WHERE kind = 'event' ORDER BY id")
+        return [
+            r["payload"]["detail"]
+            for r in rows
+            if r["payload"]["detail"].get("reason") == "profile"
+        ]
+
+    bus = InProcessEventBus()
+    pilots.update_profile(db, bus, pilot_actor(PILOTS["Vortex"]), show_on_site=True)
+    assert rebuilds() == [{"reason": "profile"}]
+    publish_site(db, site, config=CONFIG, now=NOW)
+    assert "Vortex" in _page(site, "leaderboard.html")
+    pilots.update_profile(db, bus, pilot_actor(PILOTS["Vortex"]), show_on_site=True)  # no change
+    assert len(rebuilds()) == 1
+    pilots.update_profile(db, bus, pilot_actor(PILOTS["Vortex"]), show_on_site=False)
+    assert len(rebuilds()) == 2
+    publish_site(db, site, config=CONFIG, now=NOW)
+    assert "Vortex" not in _page(site, "leaderboard.html")
+
+
 def test_an_earlier_season_has_its_own_page_linked_from_the_current_one(db, site):
     _rated(db)
     later = NOW.replace(year=2027)

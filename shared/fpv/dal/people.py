@@ -104,3 +104,14 @@ def active_training_ids(tx: Tx, telegram_id: int) -> list[int]:
         t=telegram_id,
     )
     return [r["training_id"] for r in rows]
+
+
+def on_a_leaderboard(tx: Tx, telegram_id: int) -> bool:
+    """The pilot has a rating in some season and city (a leaderboard may show them)."""
+    return bool(
+        tx.value(
+            "SELECT EXISTS (SELECT 1 FROM pilot_ratings pr JOIN pilots p ON p.id = pr.pilot_id"
+            " WHERE p.telegram_id = :t)",
+            t=telegram_id,
+        )
+    )
