@@ -3,22 +3,28 @@
 Domain code receives a `Settings` (or the values it needs); only entry points (Lambda handlers,
 the CLI, the local runner) call `get_settings()`.
 
-`Settings()` reads the process environment here and nowhere else: each field from the variable
-of its name (then of its aliases), case-insensitively; keyword arguments win over the
-environment; other variables and keywords are ignored. Values are checked like a pydantic
-model's in lax mode ("30" is an int, "yes" a bool, bounds and patterns as declared), and every
-bad one is reported by its field's name in one ValueError; secrets are `SecretStr`, masked in
-any repr. It is a small model of its own rather than pydantic(-settings): every function builds
-it at cold start, and pydantic's import alone cost more than the whole budget of issue #20
-(cold start within 1.3x of a bare python-telegram-bot). pydantic stays where requests and tool
-calls are parsed (the APIs, the voice assistant).
-"""
+`Settings` is a msgspec Struct: its fields, defaults and constraints (`Meta(ge=, le=, gt=,
+pattern=)`) are declared below, and `msgspec.convert(..., strict=False)` checks values in lax
+mode ("30" is an int, "2.5" a float, "true" a bool). `Settings(**values)` reads the process
+environment, here and nowhere else: each field from the variable of its name (then of its
+aliases, `Meta(extra={"aliases": (...)})`), case-insensitively; keyword arguments win over the
+environment; other variables and keywords are ignored. Before converting, text for a number or a
+bool is stripped and the environment's words for booleans ("yes", "on", "y", "t" and their
+opposites) are read. Every bad value is reported by its field's name in one ValueError; a
+secret's value never appears in it; secrets are `SecretStr`, masked in any repr.
 
-from __future__ import annotations
+Why msgspec rather than pydantic(-settings): every function builds its settings at cold start,
+and pydantic's import alone cost more than the whole budget of issue #20 (cold start within 1.3x
+of a bare python-telegram-bot); msgspec, a C extension, imports in a few milliseconds. pydantic
+stays where requests and tool calls are parsed (the APIs, the voice assistant).
+"""
 
 import os
 from functools import lru_cache
-from typing import Any
+from typing import Annotated, Any, Union, get_args, get_origin
+
+import msgspec
+from msgspec import Meta
 
 
 class SecretStr:
@@ -48,278 +54,210 @@ class SecretStr:
         return f"SecretStr({str(self)!r})"
 
 
-class _Field:
-    __slots__ = (
-        "aliases",
-        "default",
-        "description",
-        "ge",
-        "gt",
-        "kind",
-        "le",
-        "optional",
-        "pattern",
-    )
+class _ReadsTheEnvironment(msgspec.StructMeta):
+    """`Settings(**values)`: the environment's values, the keywords over them, then checked.
+    (Positional arguments build the struct as they are, as msgspec's own copy and pickle do.)"""
 
-    def __init__(
-        self,
-        default: Any,
-        description: str,
-        ge: float | None,
-        le: float | None,
-        gt: float | None,
-        pattern: str | None,
-        aliases: tuple[str, ...],
-    ) -> None:
-        self.default, self.description, self.aliases = default, description, aliases
-        self.ge, self.le, self.gt, self.pattern = ge, le, gt, pattern
-        self.kind, self.optional = "str", False  # from the annotation, by _declare
+    def __call__(cls, *args: Any, **values: Any) -> Any:
+        if args:
+            return super().__call__(*args, **values)
+        return _build(cls, values)
 
 
-def setting(
-    default: Any = None,
-    *,
-    description: str = "",
-    ge: float | None = None,
-    le: float | None = None,
-    gt: float | None = None,
-    pattern: str | None = None,
-    aliases: tuple[str, ...] = (),
-) -> Any:
-    """A field with more than a default: bounds, a pattern, other variable names, a description."""
-    return _Field(default, description, ge, le, gt, pattern, aliases)
-
-
-_TRUE = frozenset(("1", "on", "t", "true", "y", "yes"))
-_FALSE = frozenset(("0", "off", "f", "false", "n", "no"))
-
-
-def _convert(kind: str, value: Any) -> Any:
-    if kind == "SecretStr":
-        if isinstance(value, SecretStr):
-            return value
-        if hasattr(value, "get_secret_value"):  # a pydantic SecretStr
-            value = value.get_secret_value()
-        if isinstance(value, str):
-            return SecretStr(value)
-        raise ValueError("should be a string")
-    if kind == "str":
-        if isinstance(value, str):
-            return value
-        raise ValueError("should be a string")
-    if kind == "bool":
-        if isinstance(value, bool):
-            return value
-        word = str(value).strip().lower() if isinstance(value, str | int) else None
-        if word in _TRUE or word in _FALSE:
-            return word in _TRUE
-        raise ValueError(f"should be a boolean, not {value!r}")
-    if isinstance(value, bool):
-        raise ValueError(f"should be a number, not {value!r}")
-    if kind == "int":
-        if isinstance(value, int):
-            return value
-        try:
-            number = float(value.strip() if isinstance(value, str) else value)
-        except (TypeError, ValueError):
-            number = float("nan")
-        if number.is_integer():
-            return int(number)
-        raise ValueError(f"should be an integer, not {value!r}")
-    try:  # float
-        return float(value.strip() if isinstance(value, str) else value)
-    except (TypeError, ValueError):
-        raise ValueError(f"should be a number, not {value!r}") from None
-
-
-def _check(field: _Field, value: Any) -> Any:
-    if value is None:
-        if field.optional:
-            return None
-        raise ValueError("is required")
-    value = _convert(field.kind, value)
-    if field.ge is not None and value < field.ge:
-        raise ValueError(f"should be >= {field.ge}, not {value!r}")
-    if field.le is not None and value > field.le:
-        raise ValueError(f"should be <= {field.le}, not {value!r}")
-    if field.gt is not None and value <= field.gt:
-        raise ValueError(f"should be > {field.gt}, not {value!r}")
-    if field.pattern is not None:
-        import re
-
-        if not re.search(field.pattern, value):
-            raise ValueError(f"should match {field.pattern}, not {value!r}")
-    return value
-
-
-def _environment(fields: dict[str, _Field]) -> dict[str, str]:
-    """The environment's values of `fields` by field name: the variable of the field's name, else
-    of its first alias that is set; names compared case-insensitively."""
-    env = {key.lower(): value for key, value in os.environ.items()}
-    found: dict[str, str] = {}
-    for name, field in fields.items():
-        for choice in (name, *field.aliases):
-            if choice in env:
-                found[name] = env[choice]
-                break
-    return found
-
-
-class Settings:
+class Settings(msgspec.Struct, kw_only=True, metaclass=_ReadsTheEnvironment):
     """Every setting of the platform, from the environment (and the AWS secret: `get_settings`)."""
 
-    _fields: dict[str, _Field]
-
-    database_url: SecretStr | None = setting(
-        default=None,
-        description="postgresql://user:pass@host:port/db; TLS verify-full unless local or"
-        " the URL says sslmode=disable",
-    )
-    database_sslrootcert: str | None = setting(
-        default=None,
-        description="CA bundle for the database's certificate: a PEM path, PEM text, 'rds'"
-        " (Amazon RDS global bundle shipped in the layer) or 'system' (default)",
-    )
-    database_secret_arn: str | None = setting(
-        default=None,
-        description="AWS, database created by the template: the RDS-format secret (username,"
-        " password, host, port, dbname) DATABASE_URL is made from when the main secret has none",
-    )
-    database_host: str | None = setting(
-        default=None, description="replaces the host of that secret (the RDS Proxy endpoint)"
-    )
+    database_url: Annotated[
+        SecretStr | None,
+        Meta(
+            description="postgresql://user:pass@host:port/db; TLS verify-full unless local or"
+            " the URL says sslmode=disable"
+        ),
+    ] = None
+    database_sslrootcert: Annotated[
+        str | None,
+        Meta(
+            description="CA bundle for the database's certificate: a PEM path, PEM text, 'rds'"
+            " (Amazon RDS global bundle shipped in the layer) or 'system' (default)"
+        ),
+    ] = None
+    database_secret_arn: Annotated[
+        str | None,
+        Meta(
+            description="AWS, database created by the template: the RDS-format secret (username,"
+            " password, host, port, dbname) DATABASE_URL is made from when the main secret has"
+            " none"
+        ),
+    ] = None
+    database_host: Annotated[
+        str | None, Meta(description="replaces the host of that secret (the RDS Proxy endpoint)")
+    ] = None
     telegram_bot_token: SecretStr | None = None
     telegram_webhook_secret: SecretStr | None = None
     telegram_api_base_url: str = "https://api.telegram.org"
     telegram_bot_username: str = "fpv_training_bot"
     ops_chat_id: int | None = None
-    ops_timezone: str = setting(
-        default="Europe/Moscow", description="the club's zone for times in ops alarm messages"
-    )
+    ops_timezone: Annotated[
+        str, Meta(description="the club's zone for times in ops alarm messages")
+    ] = "Europe/Moscow"
     payment_provider_token: SecretStr | None = None
     # Payments (fpv.payments): the provider behind Telegram Payments and its own API (refunds,
     # re-fetching notifications); Stripe webhooks are trusted only with a valid signature.
-    payment_provider: str = setting(default="yookassa", pattern="^(yookassa|stripe|stars)$")
+    payment_provider: Annotated[str, Meta(pattern="^(yookassa|stripe|stars)$")] = "yookassa"
     yookassa_shop_id: str | None = None
     yookassa_secret_key: SecretStr | None = None
     yookassa_api_base_url: str = "https://api.yookassa.ru/v3"
     yookassa_check_source_ip: bool = False
-    receipt_vat_code: int = setting(
-        default=1, ge=1, le=12, description="54-FZ vat_code, 1 = no VAT"
-    )
+    receipt_vat_code: Annotated[
+        int, Meta(ge=1, le=12, description="54-FZ vat_code, 1 = no VAT")
+    ] = 1
     stripe_api_key: SecretStr | None = None
     stripe_api_base_url: str = "https://api.stripe.com"
     stripe_webhook_secret: SecretStr | None = None
-    star_price_kopecks: int = setting(default=200, ge=1, description="price of one Telegram Star")
+    star_price_kopecks: Annotated[int, Meta(ge=1, description="price of one Telegram Star")] = 200
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
     # Voice assistant (fpv.voice): models, patience with OpenAI, and where the webhook hands
     # admins' messages (AWS: this function name, invoked asynchronously; unset: the local runner)
     openai_transcription_model: str = "whisper-1"
     openai_chat_model: str = "gpt-4o-mini"
-    openai_timeout_seconds: float = setting(default=20.0, gt=0, le=120)
-    openai_max_retries: int = setting(default=1, ge=0, le=5)
+    openai_timeout_seconds: Annotated[float, Meta(gt=0, le=120)] = 20.0
+    openai_max_retries: Annotated[int, Meta(ge=0, le=5)] = 1
     voice_assistant_function: str | None = None
-    voice_proposal_minutes: int = setting(default=10, ge=1, le=60)
+    voice_proposal_minutes: Annotated[int, Meta(ge=1, le=60)] = 10
     site_bucket: str | None = None
     site_dir: str = ".fpv/site"
-    site_distribution_id: str | None = setting(
-        default=None, description="CloudFront distribution of the site (invalidated on publish)"
-    )
+    site_distribution_id: Annotated[
+        str | None,
+        Meta(description="CloudFront distribution of the site (invalidated on publish)"),
+    ] = None
     public_base_url: str = "http://127.0.0.1:8000"
-    site_tile_url: str = setting(
-        default="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-        description="map tiles of the public site ({z}/{x}/{y}, {s}); '' = no tiles, list only",
-    )
+    site_tile_url: Annotated[
+        str,
+        Meta(
+            description="map tiles of the public site ({z}/{x}/{y}, {s}); '' = no tiles, list only"
+        ),
+    ] = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     site_tile_attribution: str = "© OpenStreetMap contributors"
-    backup_url: str = setting(
-        default=".fpv/backups", description="where backups go: s3://bucket[/prefix] or a folder"
-    )
-    backup_s3_endpoint_url: str | None = setting(
-        default=None,
-        description="an S3-compatible store for backups (e.g. in Russia for 152-FZ); unset = AWS",
-    )
+    backup_url: Annotated[
+        str, Meta(description="where backups go: s3://bucket[/prefix] or a folder")
+    ] = ".fpv/backups"
+    backup_s3_endpoint_url: Annotated[
+        str | None,
+        Meta(
+            description="an S3-compatible store for backups (e.g. in Russia for 152-FZ);"
+            " unset = AWS"
+        ),
+    ] = None
     backup_s3_region: str | None = None
     backup_s3_access_key_id: SecretStr | None = None
     backup_s3_secret_access_key: SecretStr | None = None
     aws_endpoint_url: str | None = None
-    event_bus_name: str | None = setting(
-        default=None, description="EventBridge bus for 'schedule changed'; unset = in-process"
-    )
-    hold_minutes: int = setting(default=15, ge=1, le=24 * 60)
+    event_bus_name: Annotated[
+        str | None,
+        Meta(description="EventBridge bus for 'schedule changed'; unset = in-process"),
+    ] = None
+    hold_minutes: Annotated[int, Meta(ge=1, le=24 * 60)] = 15
     default_language: str = "ru"
-    log_level: str = setting(
-        default="INFO",
-        pattern="^(?i:debug|info|warning|error|critical)$",
-        aliases=("powertools_log_level",),
-        description="level of the handlers' and the fpv.* loggers (template: LogLevel)",
-    )
-    aws_lambda_function_name: str | None = setting(
-        default=None, description="set by Lambda itself: the code runs in AWS"
-    )
-    secrets_arn: str | None = setting(
-        default=None, description="AWS: Secrets Manager secret (JSON) with the secret settings"
-    )
+    log_level: Annotated[
+        str,
+        Meta(
+            pattern="^(?i:debug|info|warning|error|critical)$",
+            description="level of the handlers' and the fpv.* loggers (template: LogLevel)",
+            extra={"aliases": ("powertools_log_level",)},
+        ),
+    ] = "INFO"
+    aws_lambda_function_name: Annotated[
+        str | None, Meta(description="set by Lambda itself: the code runs in AWS")
+    ] = None
+    secrets_arn: Annotated[
+        str | None,
+        Meta(description="AWS: Secrets Manager secret (JSON) with the secret settings"),
+    ] = None
 
-    def __init__(self, **values: Any) -> None:
-        fields = type(self)._fields
-        given = _environment(fields)
-        for name, field in fields.items():
-            for choice in (name, *field.aliases):
-                if choice in values:
-                    given[name] = values[choice]
-                    break
-        errors = []
-        for name, field in fields.items():
-            try:
-                value = _check(field, given[name]) if name in given else field.default
-            except ValueError as exc:
-                errors.append(f"{name}: {exc}")
-                continue
-            object.__setattr__(self, name, value)
-        if errors:
-            raise ValueError(f"{len(errors)} invalid setting(s):\n  " + "\n  ".join(errors))
-
-    def model_copy(self, *, update: dict[str, Any] | None = None) -> Settings:
+    def model_copy(self, *, update: dict[str, Any] | None = None) -> "Settings":
         """A copy with some values replaced (taken as given, like pydantic's model_copy)."""
-        copy = object.__new__(type(self))
-        copy.__dict__.update(self.__dict__)
-        copy.__dict__.update(update or {})
-        return copy
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other.__dict__ == self.__dict__
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        values = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields)
-        return f"Settings({values})"
+        return msgspec.structs.replace(self, **(update or {}))
 
     def database_url_value(self) -> str | None:
         return self.database_url.get_secret_value() if self.database_url else None
 
 
-def _declare(cls: type[Settings]) -> None:
-    """Fields from the class body: name, annotation (str, int, float, bool or SecretStr,
-    optionally `| None`) and default or `setting(...)`."""
-    fields: dict[str, _Field] = {}
-    for name, annotation in cls.__annotations__.items():
-        if name.startswith("_"):
-            continue
-        declared = cls.__dict__.get(name)
-        field = declared if isinstance(declared, _Field) else setting(declared)
-        kinds = [part.strip() for part in str(annotation).split("|")]
-        field.optional = "None" in kinds
-        [field.kind] = [k for k in kinds if k != "None"]
-        if field.kind not in ("str", "int", "float", "bool", "SecretStr"):
-            raise TypeError(f"setting {name}: unsupported type {annotation}")
-        fields[name] = field
-        setattr(cls, name, field.default)
-    cls._fields = fields
+def _declared(annotation: Any) -> tuple[type, tuple[str, ...]]:
+    """A field's type without `Annotated` and `| None`, and its other variable names."""
+    aliases: tuple[str, ...] = ()
+    if get_origin(annotation) is Annotated:
+        annotation, *metadata = get_args(annotation)
+        for meta in metadata:
+            aliases += tuple((meta.extra or {}).get("aliases", ()))
+    if get_origin(annotation) in (Union, type(int | None)):
+        [annotation] = [arg for arg in get_args(annotation) if arg is not type(None)]
+    return annotation, aliases
 
 
-_declare(Settings)
+# field name -> (its type, the names it is read under: its own, then its aliases)
+_FIELDS: dict[str, tuple[type, tuple[str, ...]]] = {}
+for _name, _annotation in Settings.__annotations__.items():
+    _kind, _aliases = _declared(_annotation)
+    _FIELDS[_name] = (_kind, (_name, *_aliases))
+del _name, _annotation, _kind, _aliases
+
+_TRUE = frozenset(("1", "on", "t", "true", "y", "yes"))
+_FALSE = frozenset(("0", "off", "f", "false", "n", "no"))
+
+
+def _lax(kind: type, value: Any) -> Any:
+    """Text as the environment gives it, for msgspec's lax mode: a number's or a bool's text
+    stripped, the environment's words for booleans read."""
+    if not isinstance(value, str) or kind not in (int, float, bool):
+        return value
+    word = value.strip()
+    if kind is bool:
+        folded = word.lower()
+        return True if folded in _TRUE else False if folded in _FALSE else value
+    return word
+
+
+def _secret(kind: type, value: Any) -> Any:
+    """msgspec's decoding hook for the one custom type, SecretStr (never echoes the value)."""
+    if kind is SecretStr:
+        if isinstance(value, SecretStr):
+            return value
+        if hasattr(value, "get_secret_value"):  # a pydantic SecretStr
+            value = value.get_secret_value()
+        if isinstance(value, str):
+            return SecretStr(value)
+        raise ValueError(f"Expected `str`, got `{type(value).__name__}`")
+    raise NotImplementedError(kind)
+
+
+def _build(cls: type, keywords: dict[str, Any]) -> Any:
+    env = {key.lower(): value for key, value in os.environ.items()}
+    given: dict[str, Any] = {}
+    for name, (kind, names) in _FIELDS.items():
+        for source in (keywords, env):
+            choice = next((n for n in names if n in source), None)
+            if choice is not None:
+                given[name] = _lax(kind, source[choice])
+                break
+    try:
+        return msgspec.convert(given, cls, strict=False, dec_hook=_secret)
+    except msgspec.ValidationError as exc:
+        first = exc
+    # msgspec stops at the first bad value: check each alone to name them all
+    errors = []
+    for name, value in given.items():
+        try:
+            msgspec.convert({name: value}, cls, strict=False, dec_hook=_secret)
+        except msgspec.ValidationError as exc:
+            message = str(exc).removesuffix(f" - at `$.{name}`")
+            if _FIELDS[name][0] is not SecretStr:
+                shown = repr(value)
+                message += f", given {shown if len(shown) <= 60 else shown[:57] + '...'}"
+            errors.append(f"{name}: {message}")
+    if not errors:  # not expected: values that pass alone always pass together
+        raise ValueError(f"invalid settings: {first}") from None
+    raise ValueError(f"{len(errors)} invalid setting(s):\n  " + "\n  ".join(errors)) from None
 
 
 def _secret_values(secrets_arn: str, endpoint_url: str | None) -> dict[str, str]:

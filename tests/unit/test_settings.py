@@ -1,8 +1,11 @@
-"""The one settings model reads the environment itself (no pydantic-settings): each field from the
+"""The one settings model (a msgspec Struct) reads the environment itself: each field from the
 variable of its name or alias, case-insensitively; keyword arguments win; bad values are refused
-with the field's name; secrets never show in a repr."""
+with the field's name, all at once; secrets never show in a repr or an error."""
 
 from __future__ import annotations
+
+import copy
+import pickle
 
 import pytest
 
@@ -95,3 +98,44 @@ def test_a_copy_with_changes_leaves_the_original_alone():
     assert copy != settings and Settings(hold_minutes=15, database_url="postgresql://a@h/db") == (
         settings
     )
+
+
+@pytest.mark.parametrize(
+    ("word", "meaning"),
+    [
+        *[(w, True) for w in ("1", "on", "t", "true", "y", "yes", "TRUE", " Yes ", "On")],
+        *[(w, False) for w in ("0", "off", "f", "false", "n", "no", "FALSE", " No ", "Off")],
+    ],
+)
+def test_the_environments_words_for_booleans(monkeypatch, word, meaning):
+    monkeypatch.setenv("YOOKASSA_CHECK_SOURCE_IP", word)
+    assert Settings().yookassa_check_source_ip is meaning
+
+
+def test_a_refusal_shows_a_plain_value_but_never_a_secret():
+    with pytest.raises(ValueError) as refused:
+        Settings(hold_minutes="soon", telegram_bot_token=987654321, stripe_api_key=["sk_live_x"])
+    message = str(refused.value)
+    assert "3 invalid setting(s)" in message
+    assert "hold_minutes" in message and "'soon'" in message
+    assert "telegram_bot_token" in message and "987654321" not in message
+    assert "stripe_api_key" in message and "sk_live_x" not in message
+
+
+def test_secrets_given_as_secrets_stay_secrets():
+    first = Settings(telegram_bot_token="1:abc")
+    again = Settings(telegram_bot_token=first.telegram_bot_token)
+    assert again.telegram_bot_token.get_secret_value() == "1:abc"
+    assert str(again.telegram_bot_token) == "**********" and "1:abc" not in repr(again)
+
+
+def test_copies_take_the_values_they_have_not_the_environment(monkeypatch):
+    settings = Settings(hold_minutes=15, telegram_bot_token="1:abc")
+    monkeypatch.setenv("HOLD_MINUTES", "44")
+    for other in (
+        settings.model_copy(update={"site_dir": "elsewhere"}),
+        copy.copy(settings),
+        pickle.loads(pickle.dumps(settings)),  # noqa: S301 - our own bytes
+    ):
+        assert other.hold_minutes == 15 and other.telegram_bot_token == settings.telegram_bot_token
+    assert Settings().hold_minutes == 44
