@@ -178,6 +178,19 @@ def _solve_group(
         moves, prefs, out = assign(picks)
         return (moves, -prefs, tuple(out[i] for i in order))
 
+    def prefix_key(picks: tuple[tuple[int, ...], ...], ci: int):
+        moves = prefs = 0
+        out: dict[str, int] = {}
+        for i, ch in enumerate(picks[:ci]):
+            key = (i, ch)
+            if key not in cache:
+                cache[key] = assign_class(members[i], list(ch))
+            m, pr, a = cache[key]
+            moves += m
+            prefs += pr
+            out.update(a)
+        return (moves, -prefs, tuple(out[i] for i in order if i in out))
+
     if not classes:
         return _GroupResult(dict(locked_assign), True)
     search = Search(n, fixed, classes, leaf_key, node_limit)
@@ -186,6 +199,7 @@ def _solve_group(
     search.any_seated = any(seated_counts)
     search.move_cap = max_moves
     search.moves_of = moves_of
+    search.prefix_key = prefix_key
     # one class and nobody seated or with a preference: the search order is the tie order
     search.has_secondary = (
         len(classes) > 1

@@ -49,6 +49,7 @@ class Class:
 
 
 FEASIBLE, BEST, LEX = 0, 1, 2
+SEEN_LIMIT = 200_000  # nodes remembered per run to skip repeated ones (memory bound)
 
 
 class Search:
@@ -84,6 +85,9 @@ class Search:
         self.any_seated = False
         self.move_cap: int | None = None
         self.moves_of = lambda picks: 0
+        # (moves, -preferences, frequencies of the pilots of classes[:ci] in id order) of picks
+        # for classes[:ci]; smaller is better (see _repeated)
+        self.prefix_key = lambda picks, ci: ()
         freqs = [f for f, _ in fixed] + [f for c in classes for f in c.cands]
         lo, hi = (min(freqs), max(freqs)) if freqs else (PRODUCT_MIN_MHZ, PRODUCT_MIN_MHZ)
         self.base = min(2 * lo - hi, PRODUCT_MIN_MHZ) - 1
@@ -131,6 +135,7 @@ class Search:
         self.best_moves: int | None = None
         self.best_k3: tuple[int, int, int] | None = None
         self.stop = False
+        self.seen: dict[tuple, tuple] = {}
         t_lo = INF if r_lo is None else max_total_for_rating(r_lo, self.n)
         self.use_T = mode != FEASIBLE and t_lo < INF
         # viable(t, s) = (t <= Tm1 and s >= need0) or (t <= Tm0 and s >= s_tie)
@@ -307,9 +312,37 @@ class Search:
         elif key == self.best_key and sec < self.best_sec:
             self.best_sec, self.best_picks = sec, picks
 
+    def _repeated(self, ci: int) -> bool:
+        """Was a node with the same future already searched, with an attribution of the
+        placed frequencies to the earlier classes at least as good?
+
+        Classes of the same width often share frequencies (an all-band analog VTX, an R,F one
+        and DJI O4 on RaceBand), so the same placed signals are reached through several
+        attributions to the classes before ci (a set of 6 such frequencies over classes of 3, 2
+        and 1 pilots: 60 ways). The remaining search only depends on the placed signals
+        (frequency and width) and on class ci's picks so far; every set completing the later
+        node completes the earlier one with the same IMD total and spacing, and the leaf keys
+        of the two differ only in the earlier classes' part (``prefix_key``: moves, preferences
+        and the frequencies of those pilots in id order, which decides the comparison whatever
+        the completion). The earlier node's subtree was searched under bounds no tighter than
+        now, so the later node can only repeat or lose: it is skipped unless its prefix is
+        strictly better."""
+        if ci == 0 or len(self.seen) >= SEEN_LIMIT:
+            return False
+        placed = sorted(zip(self.placed, self.placed_x, strict=True))
+        key = (ci, tuple(self.picks[ci]), tuple(placed))
+        mine = tuple(tuple(p) for p in self.picks[:ci])
+        other = self.seen.get(key)
+        if other is not None and (
+            not self.has_secondary or self.prefix_key(other, ci) <= self.prefix_key(mine, ci)
+        ):
+            return True
+        self.seen[key] = mine
+        return False
+
     def _expand(self, ci: int, lists, T: int, smin: int) -> None:
         """Try every next pick of class ci (ascending)."""
-        if self.stop:
+        if self.stop or self._repeated(ci):
             return
         self.nodes += 1
         if self.nodes > self.node_limit:
