@@ -642,3 +642,55 @@ def test_heat_split_says_when_the_budget_ran_out():
     assert result.split_proven is False and len(result.heats) == 2
     assert any("not proven best" in note for note in result.notes)
     assert allocate(slots[:3], max_heat_size=3).split_proven is None  # one heat: no split
+
+
+# --------------------------------------------------------------------------- repeated nodes
+
+# Classes of the same width that share frequencies (R is inside R,F, F,R and analog; DJI O4 on
+# RaceBand uses R's centres): the search reaches the same placed signals through several
+# attributions to the classes and skips the repeats (search.Search._repeated). Ties are broken
+# by the attribution (moves, preferences, lowest frequencies to the first ids), so the skip
+# must never lose the best one.
+SHARED = ["R", "R,F", "F,R", "F", "dji-o4-race", "analog"]
+
+
+def _shared_heat(rnd: random.Random, n: int, lo: int, hi: int) -> list[PilotSlot]:
+    slots = []
+    for i in rnd.sample(range(10, 99), n):  # ids not in class order
+        eq = Equipment.parse(rnd.choice(SHARED))
+        usable = [f for f in eq.frequencies() if lo <= f <= hi]
+        current = rnd.choice(usable) if rnd.random() < 0.4 else None
+        preferred = rnd.choice(usable) if rnd.random() < 0.4 else None
+        slots.append(PilotSlot(f"p{i}", eq, current, False, preferred))
+    return slots
+
+
+def test_skipping_repeated_nodes_keeps_the_brute_force_optimum(monkeypatch):
+    from fpv.channels import search
+
+    skipped = []
+    repeated = search.Search._repeated
+
+    def counting(self, ci):
+        hit = repeated(self, ci)
+        skipped.append(hit)
+        return hit
+
+    monkeypatch.setattr(search.Search, "_repeated", counting)
+    rnd = random.Random(2026)
+    lo, hi = 5730, 5880
+    for _ in range(40):
+        slots = _shared_heat(rnd, 4, lo, hi)
+        seated = [p for p in slots if p.current_mhz is not None]
+        if len({p.current_mhz for p in seated}) < len(seated):
+            slots = [
+                PilotSlot(p.pilot_id, p.equipment, None, False, p.preferred_mhz) for p in slots
+            ]
+        try:
+            result = allocate(slots, min_mhz=lo, max_mhz=hi, max_heat_size=None)
+        except ChannelError:
+            assert brute_force(slots, lo, hi) is None
+            continue
+        assert_valid(slots, result, lo, hi)
+        assert freqs_of(result) == brute_force(slots, lo, hi)
+    assert any(skipped), "no repeated node was reached: the test does not exercise the skip"
