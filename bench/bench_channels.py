@@ -9,6 +9,9 @@ Part 2: for 2..8 pilots whose VTX has every analog band (R F A B E L), on (a) ev
 spacing), the optimum under the same objective found by an independent exhaustive search, the
 allocator's median and worst time over repeated runs and the exhaustive search's time.
 
+One part only: ``make bench BENCH=channels CASE=eleven`` (``mixed8``, ``rebalance8``,
+``eleven``, ``analog``; comma-separated).
+
 Objective (tiers, all pilots analog so spacing = centre distance): maximise min(S, 35), then
 the IMD rating R, then S (S = smallest distance between two chosen frequencies).
 

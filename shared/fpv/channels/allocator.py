@@ -26,7 +26,9 @@ nearest frequency can only get closer) and adds non-negative terms for the new p
 minimum spacing can only shrink. Bounds: the exact penalty of every product already formed, the
 products each remaining candidate would form with the chosen set, a sum of the cheapest remaining
 picks, greedy packing tests (can the remaining picks still be spaced as needed, class by class
-and all together), and a lower bound of the seated pilots that must move. A node
+and all together), and a lower bound of the seated pilots that must move; nodes that repeat
+an earlier one (the same signals attributed to the classes differently, no better for the
+ties) are skipped. A node
 budget guards against pathological inputs; if it is ever exhausted the result says
 ``optimal=False`` (it never happens for the product's sizes: 8 pilots over every analog channel
 take a few thousand nodes).

@@ -7,7 +7,9 @@ searched one after the other; every node keeps, per remaining class, the candida
 possible with a stale lower bound of their IMD gain and their spacing to the placed signals, and
 filters them against each new pick. Bounds (:mod:`fpv.channels.bounds`): the exact IMD total of
 the placed set plus the cheapest remaining gains; the spacing floor; greedy packing of the
-remaining picks; a lower bound of the moves of seated pilots.
+remaining picks; a lower bound of the moves of seated pilots. A node whose placed signals
+were already reached through another attribution to the earlier classes, with an attribution at
+least as good for the ties, is skipped (``Search._repeated``).
 
 ``optimise`` drives the search through the objective's tiers with a few runs of different
 modes; each run's incumbent tightens its own bounds.
