@@ -180,10 +180,12 @@ def _solve_group(
         moves, prefs, out = assign(picks)
         return (moves, -prefs, tuple(out[i] for i in order))
 
-    def prefix_key(picks: tuple[tuple[int, ...], ...], ci: int):
-        moves = prefs = 0
+    def prefix_key(flat: tuple[int, ...], ci: int):
+        moves = prefs = start = 0
         out: dict[str, int] = {}
-        for i, ch in enumerate(picks[:ci]):
+        for i in range(ci):
+            ch = flat[start : start + classes[i].k]
+            start += classes[i].k
             key = (i, ch)
             if key not in cache:
                 cache[key] = assign_class(members[i], list(ch))

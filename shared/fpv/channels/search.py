@@ -51,7 +51,7 @@ class Class:
 
 
 FEASIBLE, BEST, LEX = 0, 1, 2
-SEEN_LIMIT = 200_000  # nodes remembered per run to skip repeated ones (memory bound)
+SEEN_LIMIT = 100_000  # nodes remembered per run to skip repeated ones (memory: tens of MB)
 
 
 class Search:
@@ -87,8 +87,8 @@ class Search:
         self.any_seated = False
         self.move_cap: int | None = None
         self.moves_of = lambda picks: 0
-        # (moves, -preferences, frequencies of the pilots of classes[:ci] in id order) of picks
-        # for classes[:ci]; smaller is better (see _repeated)
+        # (moves, -preferences, frequencies of the pilots of classes[:ci] in id order) of the
+        # picks of classes[:ci] given as one flat tuple; smaller is better (see _repeated)
         self.prefix_key = lambda picks, ci: ()
         freqs = [f for f, _ in fixed] + [f for c in classes for f in c.cands]
         lo, hi = (min(freqs), max(freqs)) if freqs else (PRODUCT_MIN_MHZ, PRODUCT_MIN_MHZ)
@@ -331,9 +331,10 @@ class Search:
         strictly better."""
         if ci == 0 or len(self.seen) >= SEEN_LIMIT:
             return False
-        placed = sorted(zip(self.placed, self.placed_x, strict=True))
-        key = (ci, tuple(self.picks[ci]), tuple(placed))
-        mine = tuple(tuple(p) for p in self.picks[:ci])
+        # compact: a signal as one int (excess widths are below 64 MHz), picks as one tuple
+        placed = sorted(f * 64 + x for f, x in zip(self.placed, self.placed_x, strict=True))
+        key = (ci, *self.picks[ci], -1, *placed)
+        mine = tuple(f for p in self.picks[:ci] for f in p)
         other = self.seen.get(key)
         if other is not None and (
             not self.has_secondary or self.prefix_key(other, ci) <= self.prefix_key(mine, ci)
