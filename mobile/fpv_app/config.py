@@ -35,5 +35,6 @@ class AppConfig:
             tile_url=env.get("FPV_APP_TILE_URL", DEFAULT_TILE_URL),
             tile_attribution=env.get("FPV_APP_TILE_ATTRIBUTION", "© OpenStreetMap contributors"),
             poll_seconds=float(env.get("FPV_APP_POLL_SECONDS", "30")),
+            sign_in_poll_seconds=float(env.get("FPV_APP_SIGN_IN_POLL_SECONDS", "2")),
             device_name=env.get("FPV_APP_DEVICE_NAME", "FPV app"),
         )

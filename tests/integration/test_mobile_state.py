@@ -215,3 +215,15 @@ def test_offline_without_a_cache_is_said_in_words(tmp_path):
     (tmp_path / "schedule.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(ApiError):
         state.load_schedule()
+
+
+def test_the_app_may_call_at_once_from_several_threads(p: BotPlatform, tmp_path):
+    """The app polls the feed while a screen loads: concurrent requests reach the local runner's
+    worker threads, each of which needs its own event loop for the public API's Mangum."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    make_pilot(p.db, PILOT, nickname="Ace")
+    state = signed_in(p, tmp_path)
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(lambda _: len(state.api.schedule_raw()), range(12)))
+    assert len(set(results)) == 1 and results[0] > 0
