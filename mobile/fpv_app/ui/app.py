@@ -7,6 +7,7 @@ then rebuild the current screen. Errors are shown in words (`texts.error_text`).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -21,7 +22,7 @@ from fpv_app.state import AppState, Filters, local_start
 from fpv_app.texts import age_text, error_text, money
 from fpv_app.texts import t as tr
 
-TOKEN_KEY = "fpv_app.token"
+TOKEN_KEY = "fpv_app.token"  # noqa: S105 - a storage key, not a secret
 THEME_KEY = "fpv_app.theme"
 ANALOG_BANDS = ("R", "F", "A", "B", "E", "L")
 DIGITAL = {
@@ -69,7 +70,7 @@ class TokenStore:
         if self._secure is not None:
             try:
                 return await self._secure.get(key)
-            except Exception:  # noqa: BLE001 - no secure storage here: fall back
+            except Exception:  # no secure storage here: fall back
                 self._secure = None
         value = await self._prefs.get(key)
         return str(value) if value is not None else None
@@ -81,7 +82,7 @@ class TokenStore:
                 await store.remove(key)
             else:
                 await store.set(key, value)
-        except Exception:  # noqa: BLE001 - a failed write: signed in for this session only
+        except Exception:  # a failed write: signed in for this session only
             if store is self._secure:
                 self._secure = None
                 await self.set(key, value)
@@ -111,7 +112,12 @@ class AppUI:
         self.tab = "schedule"
         self.detail: int | None = None
         self.after_sign_in: Callable[[], None] | None = None
-        self.body = ft.Column(expand=True, scroll=ft.ScrollMode.AUTO, spacing=8)
+        self.body = ft.Column(
+            expand=True,
+            scroll=ft.ScrollMode.AUTO,
+            spacing=8,
+            horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
+        )
         self.closed = threading.Event()
         self.unread = 0
         self.page.theme_mode = {
@@ -410,7 +416,8 @@ class AppUI:
             content=ft.ListTile(
                 title=ft.Text(x.title, weight=ft.FontWeight.BOLD),
                 subtitle=ft.Text(
-                    f"{self._when(x)}\n{x.venue.name} · {money(x.price_kopecks, self.state.language)} · {seats}"
+                    f"{self._when(x)}\n{x.venue.name} · "
+                    f"{money(x.price_kopecks, self.state.language)} · {seats}"
                 ),
                 is_three_line=True,
                 on_click=lambda _e, tid=x.id: self.open_training(tid),
@@ -575,7 +582,8 @@ class AppUI:
             rows.append(
                 ft.Text(
                     f"{self.t('training.heat', n=seat.heat)} · {seat.channel_label or '—'}"
-                    f" ({seat.channel_mhz or '—'} MHz) · {seat.nickname or self.t('training.pilot_hidden')}"
+                    f" ({seat.channel_mhz or '—'} MHz) · "
+                    f"{seat.nickname or self.t('training.pilot_hidden')}"
                 )
             )
         return rows
@@ -653,10 +661,9 @@ class AppUI:
         return parts
 
     async def _launch(self, url: str) -> None:
-        try:
+        # a browser or phone that refuses: the button stays for a second try
+        with contextlib.suppress(Exception):
             await ft.UrlLauncher().launch_url(url)
-        except Exception:  # noqa: BLE001 - the button stays for a second try
-            pass
 
     # --- sign-in --------------------------------------------------------------------------------
     def show_sign_in(self, then: Callable[[], None] | None = None) -> None:
@@ -748,7 +755,8 @@ class AppUI:
                         ft.Text(f"{when} ({m.time_zone}) · {m.venue_name}", size=12),
                         ft.Text(
                             f"{status} · {reg.channel_label or '—'} · "
-                            f"{self.t('training.heat', n=reg.heat)} · {money(m.price_kopecks, self.state.language)}"
+                            f"{self.t('training.heat', n=reg.heat)} · "
+                            f"{money(m.price_kopecks, self.state.language)}"
                         ),
                         ft.Row(
                             [
