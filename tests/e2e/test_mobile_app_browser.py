@@ -118,7 +118,10 @@ def browser():
 
 
 def shot(page, name: str) -> None:
+    """The semantics tree can be a frame ahead of the pixels: let two frames paint first."""
     ARTIFACTS.mkdir(exist_ok=True)
+    page.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    page.wait_for_timeout(250)
     page.screenshot(path=str(ARTIFACTS / f"mobile-{name}.png"))
 
 
@@ -209,6 +212,31 @@ def test_sign_in_sign_up_and_my_trainings(p: BotPlatform, app_url: str, browser)
     see(page, title)
     see(page, r"Подтверждена|Ждёт оплаты")
     shot(page, "my-trainings")
+
+    # the other screens render (looked at in the artifacts)
+    tap(page, "Профиль", role="tab", exact=True)
+    see(page, "Устройства, где выполнен вход")
+    see(page, r"Chromium test \(это устройство\)")
+    shot(page, "profile")
+    tap(page, "Карта", role="tab", exact=True)
+    see(page, "Открыть в Яндекс Картах")
+    shot(page, "map")
+    tap(page, "Сообщения", role="tab", exact=True)
+    see(page, "Уведомлений за неделю нет|⏰|Вы записаны")
+    shot(page, "notifications")
+
+    # dark mode follows the system; English on a tap
+    dark = browser.new_context(viewport={"width": 390, "height": 844}, color_scheme="dark")
+    other = dark.new_page()
+    other_watch = Watch(other)
+    other.goto(app_url)
+    enable_semantics(other)
+    see(other, "Открытая тренировка")
+    tap(other, "EN", role="button", exact=True)
+    see(other, "Open training|Evening race|Updated just now")
+    shot(other, "schedule-dark-en")
+    dark.close()
+    assert other_watch.foreign() == []
 
     with p.db.transaction(readonly=True) as tx:
         seats = tx.value(

@@ -216,10 +216,11 @@ class AppUI:
         self.page.run_task(self.store.set, TOKEN_KEY, token)
 
     def toast(self, text: str) -> None:
-        self.page.show_dialog(ft.SnackBar(content=ft.Text(text), duration=4000))
+        self.page.show_dialog(ft.SnackBar(content=ft.Text(text), duration=2500))
 
     def set_body(self, *controls: ft.Control) -> None:
-        self.body.controls = list(controls)
+        # a little room on top: a text field's floating label is not cut by the scroll edge
+        self.body.controls = [ft.Container(height=4), *controls]
         self._shell()
         self.page.update()
 
@@ -471,6 +472,14 @@ class AppUI:
                         layers=layers,
                         initial_center=fm.MapLatitudeLongitude(lat, lon),
                         initial_zoom=10,
+                        # every venue in view (one venue: its street)
+                        initial_camera_fit=fm.CameraFit(
+                            coordinates=[
+                                fm.MapLatitudeLongitude(v.latitude, v.longitude) for v, _ in placed
+                            ],
+                            max_zoom=14,
+                            padding=ft.Padding.all(36),
+                        ),
                     ),
                     height=300,
                     border_radius=12,
@@ -909,6 +918,7 @@ class AppUI:
             set() if digital_now else {b.strip().upper() for b in profile.equipment.split(",")}
         )
         bands = [ft.Checkbox(label=b, value=b in bands_now) for b in ANALOG_BANDS]
+        band_row = ft.Row([ft.Container(c, width=56) for c in bands], wrap=True, spacing=0)
         digital = ft.Dropdown(
             label=self.t("profile.digital"),
             options=[ft.DropdownOption(key="", text=self.t("profile.digital_none"))]
@@ -968,7 +978,7 @@ class AppUI:
             nickname,
             ft.Text(self.t("profile.equipment"), weight=ft.FontWeight.BOLD),
             ft.Text(self.t("profile.analog"), size=12),
-            ft.Row(bands, wrap=True, spacing=0),
+            band_row,
             ft.Row([digital]),
             ft.Row([language]),
             show,
