@@ -227,3 +227,45 @@ def test_the_app_may_call_at_once_from_several_threads(p: BotPlatform, tmp_path)
     with ThreadPoolExecutor(max_workers=6) as pool:
         results = list(pool.map(lambda _: len(state.api.schedule_raw()), range(12)))
     assert len(set(results)) == 1 and results[0] > 0
+
+
+def test_profile_devices_and_deleting_the_account(p: BotPlatform, tmp_path):
+    make_pilot(p.db, PILOT, nickname="Ace")
+    kept: list[str | None] = []
+    state = signed_in(p, tmp_path, on_token=kept.append)
+
+    saved = state.update_profile(
+        nickname="Ace_2", equipment="dji-o3", language="en", show_on_site=True
+    )
+    assert (saved.nickname, saved.equipment, saved.language, saved.show_on_site) == (
+        "Ace_2",
+        "dji-o3",
+        "en",
+        True,
+    )
+    assert state.language == "en"  # the app follows the profile's language
+    with pytest.raises(ApiError) as bad:
+        state.update_profile(equipment="Z,Q")
+    assert bad.value.code == "invalid"
+    with pytest.raises(ApiError) as bad_nick:
+        state.update_profile(nickname="x")
+    assert bad_nick.value.code == "nickname_invalid"
+    assert state.load_profile().equipment == "dji-o3"  # nothing half-saved
+
+    # a second device, signed out from this one
+    second = signed_in(p, tmp_path / "second")
+    devices = state.devices()
+    assert len(devices) == 2 and sum(d.current for d in devices) == 1
+    other = next(d for d in devices if not d.current)
+    state.revoke_device(other.id, current=False)
+    with pytest.raises(ApiError) as out:
+        second.my_trainings()
+    assert out.value.code == "unauthorized" and not second.signed_in
+
+    seat = state.sign_up(make_training(p.db, title="Soon"))
+    state.delete_account()
+    assert kept[-1] is None and not state.signed_in
+    with p.db.transaction(readonly=True) as tx:
+        assert tx.value("SELECT count(*) FROM pilots WHERE telegram_id = :t", t=PILOT) == 0
+        status = tx.value("SELECT status FROM registrations WHERE id = :r", r=seat.registration.id)
+    assert status == "cancelled"
