@@ -37,6 +37,7 @@ DIGITAL = {
     "walksnail-race": "Walksnail Race",
     "hdzero": "HDZero",
 }
+PULL_TO_REFRESH = 80.0  # logical pixels dragged past the top
 TABS = ("schedule", "map", "mine", "alerts", "profile")
 ICONS = (
     ft.Icons.CALENDAR_MONTH,
@@ -117,7 +118,12 @@ class AppUI:
             scroll=ft.ScrollMode.AUTO,
             spacing=8,
             horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
+            on_scroll=self._pulled,
+            scroll_interval=50,
         )
+        self._pull = 0.0
+        self._force = False
+        self._refreshing = threading.Lock()
         self.closed = threading.Event()
         self.unread = 0
         self.page.theme_mode = {
@@ -176,7 +182,9 @@ class AppUI:
                 on_click=self._switch_language,
             ),
             ft.IconButton(
-                ft.Icons.REFRESH, tooltip=self.t("common.refresh"), on_click=lambda _e: self.show()
+                ft.Icons.REFRESH,
+                tooltip=self.t("common.refresh"),
+                on_click=lambda _e: self.refresh(),
             ),
         ]
         labels = [self.t(f"nav.{tab}") for tab in TABS]
@@ -196,6 +204,20 @@ class AppUI:
         if self.tab == "alerts":
             self.unread = 0
         self.show()
+
+    def _pulled(self, e: Any) -> None:
+        """Pull to refresh: dragging down past the top of a screen reloads it."""
+        kind = getattr(e.event_type, "value", e.event_type)
+        if kind == "overscroll" and (e.overscroll or 0) < 0 and e.pixels <= e.min_scroll_extent:
+            self._pull += e.overscroll
+            if self._pull < -PULL_TO_REFRESH and self._refreshing.acquire(blocking=False):
+                self._pull = 0.0
+                try:
+                    self.refresh()
+                finally:
+                    self._refreshing.release()
+        elif kind in ("start", "end"):
+            self._pull = 0.0
 
     def _switch_language(self, _e: Any) -> None:
         self.state.language = "en" if self.state.language == "ru" else "ru"
@@ -241,6 +263,11 @@ class AppUI:
             ft.Button(self.t("common.retry"), icon=ft.Icons.REFRESH, on_click=lambda _e: retry()),
         )
 
+    def refresh(self) -> None:
+        """Reload what the current screen shows from the server (the refresh button, a pull)."""
+        self._force = True
+        self.show()
+
     def show(self) -> None:
         """Render the current tab (or the training opened from it)."""
         if self.detail is not None:
@@ -260,6 +287,8 @@ class AppUI:
 
     # --- schedule -------------------------------------------------------------------------------
     def _ensure_schedule(self, fresh: bool = True) -> bool:
+        fresh = fresh or self._force
+        self._force = False
         if self.state.schedule is not None and not fresh:
             return True
         self.loading()
