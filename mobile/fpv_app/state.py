@@ -70,6 +70,35 @@ class Filters:
         return self.day is None or local_start(t).date() == self.day
 
 
+@dataclass(frozen=True)
+class Reminder:
+    """A local notification a phone would schedule: 24 h and 1 h before a confirmed seat."""
+
+    registration_id: int
+    kind: str
+    at: datetime
+    title: str
+    starts_at: datetime
+    time_zone: str
+
+
+REMINDERS = (("24h", timedelta(hours=24)), ("1h", timedelta(hours=1)))
+
+
+def reminder_plan(trainings: list[MyTraining], now: datetime | None = None) -> list[Reminder]:
+    """The reminders still ahead for my confirmed seats, soonest first (a seat awaiting payment
+    or on the waitlist gets none, as in the bot)."""
+    now = now or _now()
+    plan = [
+        Reminder(m.registration.id, kind, m.starts_at - before, m.title, m.starts_at, m.time_zone)
+        for m in trainings
+        if m.registration.status == "confirmed"
+        for kind, before in REMINDERS
+        if m.starts_at - before > now
+    ]
+    return sorted(plan, key=lambda r: r.at)
+
+
 def local_start(t: Training) -> datetime:
     """A training's start in its venue's time zone (what the pilot reads on the venue's clock)."""
     return t.starts_at.astimezone(ZoneInfo(t.time_zone))
@@ -273,6 +302,10 @@ class AppState:
 
     def my_trainings(self) -> list[MyTraining]:
         return self._authed(self.api.my_trainings)
+
+    def reminders(self) -> list[Reminder]:
+        """What a phone schedules as local notifications (see README "Mobile app")."""
+        return reminder_plan(self.my_trainings())
 
     def cancel(self, registration_id: int) -> bool:
         return self._authed(lambda: self.api.cancel(registration_id))

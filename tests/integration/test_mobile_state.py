@@ -123,6 +123,12 @@ def test_sign_up_free_and_paid_cancel_and_change_channel(p: BotPlatform, tmp_pat
     assert {m.registration.training_id for m in mine} == {free, paid}
     assert {m.title for m in mine} == {"Free", "Paid"}
 
+    # what a phone schedules as local notifications: the confirmed seat only, 24 h and 1 h before
+    assert [(r.registration_id, r.kind) for r in state.reminders()] == [
+        (done.registration.id, "24h"),
+        (done.registration.id, "1h"),
+    ]
+
     other = next(c.mhz for c in card.channels if c.mhz != wanted)
     moved = state.change_channel(done.registration.id, other)
     assert moved.mhz == other

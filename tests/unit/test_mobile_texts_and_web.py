@@ -119,3 +119,42 @@ def test_the_web_page_loads_rive_from_this_server(tmp_path):
     asked = set(re.findall(r"flutter-native-wasm@([0-9.]+)/", main_js))
     pinned = __import__("json").loads((RIVE_PACKAGE / "package.json").read_text())["version"]
     assert asked == {pinned}
+
+
+def test_reminder_plan_for_confirmed_seats_still_ahead():
+    from datetime import timedelta
+
+    from fpv_app.client import MyTraining
+    from fpv_app.state import reminder_plan
+
+    now = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
+
+    def mine(reg_id: int, status: str, starts_in: timedelta) -> MyTraining:
+        starts = now + starts_in
+        return MyTraining.of(
+            {
+                "id": reg_id,
+                "training_id": reg_id,
+                "status": status,
+                "heat": 1,
+                "title": f"T{reg_id}",
+                "starts_at": starts.isoformat(),
+                "ends_at": (starts + timedelta(hours=3)).isoformat(),
+                "venue_name": "V",
+                "time_zone": "Europe/Moscow",
+                "price_kopecks": 0,
+            }
+        )
+
+    plan = reminder_plan(
+        [
+            mine(1, "confirmed", timedelta(days=2)),  # both ahead
+            mine(2, "confirmed", timedelta(hours=5)),  # the 24 h one has passed
+            mine(3, "pending_payment", timedelta(days=2)),  # unpaid: none
+            mine(4, "waitlisted", timedelta(days=2)),
+            mine(5, "confirmed", timedelta(minutes=30)),  # both passed
+        ],
+        now,
+    )
+    assert [(r.registration_id, r.kind) for r in plan] == [(2, "1h"), (1, "24h"), (1, "1h")]
+    assert plan[1].at == now + timedelta(days=1)
