@@ -54,11 +54,12 @@ def app_server(api_url: str, data_dir: Path) -> Iterator[str]:
         "FPV_APP_SIGN_IN_POLL_SECONDS": "0.3",
         "FPV_APP_DEVICE_NAME": "Chromium test",
     }
+    log = (data_dir.parent / "app.log").open("w")  # a file: a full pipe would stall the app
     proc = subprocess.Popen(
         [sys.executable, "-m", "fpv_app.serve", "--port", str(port)],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
         text=True,
     )
@@ -66,7 +67,9 @@ def app_server(api_url: str, data_dir: Path) -> Iterator[str]:
     try:
         deadline = time.monotonic() + 60
         while True:
-            assert proc.poll() is None, f"the app exited:\n{proc.stdout.read()}"
+            assert proc.poll() is None, (
+                "the app exited: " + (data_dir.parent / "app.log").read_text()
+            )
             try:
                 if httpx.get(url, timeout=2).status_code == 200:
                     break
@@ -82,6 +85,7 @@ def app_server(api_url: str, data_dir: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        log.close()
 
 
 @pytest.fixture
@@ -212,6 +216,12 @@ def test_sign_in_sign_up_and_my_trainings(p: BotPlatform, app_url: str, browser)
     see(page, title)
     see(page, r"Подтверждена|Ждёт оплаты")
     shot(page, "my-trainings")
+
+    # the token survives a reload (kept in the client's storage)
+    page.reload()
+    enable_semantics(page)
+    tap(page, "Мои", role="tab", exact=True)
+    see(page, r"Подтверждена|Ждёт оплаты")
 
     # the other screens render (looked at in the artifacts)
     tap(page, "Профиль", role="tab", exact=True)
