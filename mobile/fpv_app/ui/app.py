@@ -228,10 +228,9 @@ class AppUI:
         self.show()
 
     def _lifecycle(self, e: Any) -> None:
-        if (
-            str(getattr(e, "data", "")).lower() in ("resume", "resumed", "show")
-            and self.state.token
-        ):
+        """Back in the foreground: look for news at once (and keep polling while open)."""
+        state = getattr(getattr(e, "state", None), "value", None)
+        if state in ("resume", "show") and self.state.signed_in:
             threading.Thread(target=self._poll_once, daemon=True).start()
 
     def _token_changed(self, token: str | None) -> None:
