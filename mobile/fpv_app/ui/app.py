@@ -231,7 +231,7 @@ class AppUI:
         """Back in the foreground: look for news at once (and keep polling while open)."""
         state = getattr(getattr(e, "state", None), "value", None)
         if state in ("resume", "show") and self.state.signed_in:
-            threading.Thread(target=self._poll_once, daemon=True).start()
+            self.page.run_thread(self._poll_once)
 
     def _token_changed(self, token: str | None) -> None:
         self.page.run_task(self.store.set, TOKEN_KEY, token)
