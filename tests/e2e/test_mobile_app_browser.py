@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from fpv import outbox
 from fpv_app.serve import RIVE_PACKAGE
 from tests.support.bot import BotPlatform, bot_platform
 from tests.support.factories import make_pilot
@@ -53,6 +54,7 @@ def app_server(api_url: str, data_dir: Path) -> Iterator[str]:
         "FPV_APP_TILE_URL": "",  # no map tiles from the internet in a test
         "FPV_APP_SIGN_IN_POLL_SECONDS": "0.3",
         "FPV_APP_DEVICE_NAME": "Chromium test",
+        "FPV_APP_POLL_SECONDS": "1",
     }
     log = (data_dir.parent / "app.log").open("w")  # a file: a full pipe would stall the app
     proc = subprocess.Popen(
@@ -177,7 +179,7 @@ def see(page, pattern: str, timeout: float = 20) -> re.Match[str]:
         time.sleep(0.1)
 
 
-def test_sign_in_sign_up_and_my_trainings(p: BotPlatform, app_url: str, browser):
+def test_sign_in_sign_up_and_my_trainings(p: BotPlatform, app_url: str, browser, tmp_path):
     make_pilot(p.db, PILOT, nickname="Ace")
     context = browser.new_context(viewport={"width": 390, "height": 844})
     page = context.new_page()
@@ -217,6 +219,11 @@ def test_sign_in_sign_up_and_my_trainings(p: BotPlatform, app_url: str, browser)
     see(page, r"Подтверждена|Ждёт оплаты")
     shot(page, "my-trainings")
 
+    # news while the app is open: the feed is polled, a toast and a badge say so
+    with p.db.transaction() as tx:
+        outbox.message(tx, PILOT, "Channel moved to R2")
+    see(page, "Новое уведомление: Channel moved to R2")
+
     # the token survives a reload (kept in the client's storage)
     page.reload()
     enable_semantics(page)
@@ -231,8 +238,8 @@ def test_sign_in_sign_up_and_my_trainings(p: BotPlatform, app_url: str, browser)
     tap(page, "Карта", role="tab", exact=True)
     see(page, "Открыть в Яндекс Картах")
     shot(page, "map")
-    tap(page, "Сообщения", role="tab", exact=True)
-    see(page, "Уведомлений за неделю нет|⏰|Вы записаны")
+    tap(page, "Сообщения", role="tab")  # its name carries the unread badge
+    see(page, "Channel moved to R2")
     shot(page, "notifications")
 
     # dark mode follows the system; English on a tap
@@ -258,3 +265,4 @@ def test_sign_in_sign_up_and_my_trainings(p: BotPlatform, app_url: str, browser)
     assert watch.foreign() == []
     assert any("/rive/" in u and u.endswith("rive_native.js") for u in watch.urls), watch.urls
     assert not watch.errors
+    assert "Traceback" not in (tmp_path / "app.log").read_text()  # no handler failed

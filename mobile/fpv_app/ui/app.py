@@ -188,9 +188,7 @@ class AppUI:
             ),
         ]
         labels = [self.t(f"nav.{tab}") for tab in TABS]
-        alerts = (
-            ft.Badge(label=str(self.unread), content=ft.Icon(ICONS[3])) if self.unread else ICONS[3]
-        )
+        alerts = ft.Icon(ICONS[3], badge=str(self.unread)) if self.unread else ICONS[3]
         icons = [*ICONS[:3], alerts, ICONS[4]]
         page.navigation_bar.destinations = [
             ft.NavigationBarDestination(icon=icon, label=label)
@@ -742,6 +740,8 @@ class AppUI:
         while not self.closed.is_set() and time.monotonic() < deadline and self.state.sign_in:
             try:
                 if self.state.poll_sign_in():
+                    with contextlib.suppress(ApiError):  # what came before is history, not news
+                        self.state.poll_notifications()
                     self.toast(self.t("signin.done"))
                     then, self.after_sign_in = self.after_sign_in, None
                     if then is not None:
