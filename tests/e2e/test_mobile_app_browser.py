@@ -242,6 +242,26 @@ def test_sign_in_sign_up_and_my_trainings(p: BotPlatform, app_url: str, browser,
     see(page, "Channel moved to R2")
     shot(page, "notifications")
 
+    # profile: show my nickname on the site, saved
+    tap(page, "Профиль", role="tab", exact=True)
+    see(page, "Показывать мой позывной на сайте")
+    page.get_by_role("switch", name="Показывать мой позывной на сайте").first.click()
+    tap(page, "Сохранить", role="button")
+    see(page, "Сохранено")
+    with p.db.transaction(readonly=True) as tx:
+        assert tx.value("SELECT show_on_site FROM pilots WHERE telegram_id = :t", t=PILOT)
+
+    # my trainings: the channel dialog opens and closes; cancelling asks first, then cancels
+    tap(page, "Мои", role="tab", exact=True)
+    tap(page, "Сменить канал", role="button")
+    see(page, "Сохранить")
+    shot(page, "change-channel")
+    tap(page, "Отмена", role="button", exact=True)
+    tap(page, "Отменить запись", role="button")
+    see(page, "Отменить запись на «")
+    tap(page, "Подтвердить", role="button")
+    see(page, "Вы ещё никуда не записаны")
+
     # dark mode follows the system; English on a tap
     dark = browser.new_context(viewport={"width": 390, "height": 844}, color_scheme="dark")
     other = dark.new_page()
@@ -256,12 +276,12 @@ def test_sign_in_sign_up_and_my_trainings(p: BotPlatform, app_url: str, browser,
     assert other_watch.foreign() == []
 
     with p.db.transaction(readonly=True) as tx:
-        seats = tx.value(
-            "SELECT count(*) FROM registrations r JOIN pilots p ON p.id = r.pilot_id"
-            " WHERE p.telegram_id = :t AND r.status <> 'cancelled'",
+        seats = tx.all(
+            "SELECT r.status FROM registrations r JOIN pilots p ON p.id = r.pilot_id"
+            " WHERE p.telegram_id = :t",
             t=PILOT,
         )
-    assert seats == 1
+    assert [s["status"] for s in seats] == ["cancelled"]  # one seat, then cancelled in the app
     assert watch.foreign() == []
     assert any("/rive/" in u and u.endswith("rive_native.js") for u in watch.urls), watch.urls
     assert not watch.errors

@@ -845,6 +845,7 @@ class AppUI:
             self.toast(error_text(exc.code, self.state.language))
             return
         choice = ft.Dropdown(
+            label=self.t("training.channel_choose"),
             options=[
                 ft.DropdownOption(
                     key=str(c.mhz),
