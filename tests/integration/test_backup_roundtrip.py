@@ -272,3 +272,50 @@ def test_old_backups_are_pruned_by_date(tmp_path, db, bus):
     assert list_backups(local) == [recent.manifest_key]
     # the newest is kept whatever its age
     assert prune_backups(local, keep_days=1, now=now + timedelta(days=100)) == []
+
+
+def test_a_rated_pilot_deleted_after_the_backup_is_on_no_board_after_a_restore(
+    db, empty_db, store, bus
+):
+    """Ratings × /delete_me × restore: the backup holds the pilot's rating and results; they
+    delete themselves afterwards; the restored database shows them on no leaderboard, keeps no
+    result that names them, and recomputing the season does not bring them back."""
+    from pathlib import Path
+
+    from fpv import ratings
+    from fpv.actors import SYSTEM
+
+    data = Path(__file__).resolve().parents[1] / "data" / "rotorhazard-results.json"
+    for nick, tid in (("Skywalker", 9301), ("Korvin", 9302)):
+        pid = make_pilot(db, tid, nickname=nick)
+        with db.transaction() as tx:
+            tx.execute("UPDATE pilots SET show_on_site = true WHERE id = :id", id=pid)
+    flown = make_training(db, starts_in=timedelta(days=-1))
+    ratings.import_results(db, SYSTEM, flown, data.read_bytes(), "results.json")
+    with db.transaction(readonly=True) as tx:
+        city = tx.value(
+            "SELECT v.city_id FROM trainings t JOIN venues v ON v.id = t.venue_id WHERE t.id = :t",
+            t=flown,
+        )
+        season = tx.value(
+            "SELECT extract(year FROM starts_at)::int FROM trainings WHERE id = :t", t=flown
+        )
+    assert {r["nickname"] for r in ratings.leaderboard(db, city, season=season)} >= {"Skywalker"}
+    create_backup(db, store)
+    delete_person(db, bus, telegram_id=9301)
+    mirror_ledger(db, store)
+
+    restored = restore_backup(empty_db, store, bus)
+    assert restored.forgotten == 1
+    board = {r["nickname"] for r in ratings.leaderboard(empty_db, city, season=season)}
+    assert "Skywalker" not in board and "Korvin" in board
+    with empty_db.transaction(readonly=True) as tx:
+        named = tx.value(
+            "SELECT count(*) FROM heat_results h JOIN pilots p ON p.id = h.pilot_id"
+            " WHERE p.telegram_id = 9301"
+        )
+        assert named == 0
+    ratings.recompute(empty_db, season)
+    assert "Skywalker" not in {
+        r["nickname"] for r in ratings.leaderboard(empty_db, city, season=season)
+    }
