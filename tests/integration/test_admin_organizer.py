@@ -346,6 +346,47 @@ def test_moving_a_training_tells_each_pilot_once(admin_gw):
     assert all("перенесена" in n["payload"]["text"] for n in notices)
 
 
+def test_a_training_moved_later_is_reminded_again_and_one_moved_earlier_is_not(admin_gw):
+    """The 24 h reminder went out 4 h ago for a start 20 h away. Moved an hour earlier, that
+    reminder still holds (it went out after the new moment); moved two days later, it went out
+    for the old time, so it is due again at the new moment (its claim is dropped)."""
+    from fpv.jobs.reminders import KIND_BY_NAME, classify
+
+    now = datetime.now(UTC)
+    training = make_training(admin_gw.db, capacity=8, starts_in=timedelta(hours=20))
+    pilot = make_pilot(admin_gw.db, 975_001)
+    with admin_gw.db.transaction() as tx:
+        reg = seats.insert_confirmed(
+            tx, training_id=training, pilot_id=pilot, channel_mhz=5658, channel_label="R1"
+        )
+        tx.execute(
+            "INSERT INTO reminders_sent (registration_id, kind, claimed_at, sent_at, outcome)"
+            " VALUES (:r, '24h', :at, :at, 'sent')",
+            r=reg,
+            at=now - timedelta(hours=4),
+        )
+    claims = "SELECT count(*) AS n FROM reminders_sent WHERE registration_id = :r"
+    [row] = q(admin_gw.db, "SELECT starts_at, ends_at FROM trainings WHERE id = :t", t=training)
+    admin = Admin(admin_gw)
+
+    def move(by: timedelta) -> None:
+        body = {
+            "starts_at": (row["starts_at"] + by).isoformat(),
+            "ends_at": (row["ends_at"] + by).isoformat(),
+        }
+        assert admin.patch(f"/api/admin/trainings/{training}", body).status_code == 200
+
+    move(-timedelta(hours=1))
+    assert q(admin_gw.db, claims, r=reg) == [{"n": 1}]
+    move(timedelta(days=2))
+    assert q(admin_gw.db, claims, r=reg) == [{"n": 0}]
+    new_start = row["starts_at"] + timedelta(days=2)
+    kind = KIND_BY_NAME["24h"]
+    at_new_moment = new_start - kind.lead + timedelta(minutes=5)
+    decision = classify(kind, starts_at=new_start, registered_at=now, now=at_new_moment)
+    assert decision == "send"
+
+
 def test_audit_log_filter_and_export(admin_gw):
     admin = Admin(admin_gw)
     admin.post("/api/admin/cities", {"slug": "omsk", "name_ru": "Омск", "name_en": "Omsk"})

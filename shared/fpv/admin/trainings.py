@@ -228,6 +228,10 @@ def update_training(
         for reg in pay_dal.active_registrations(tx, training_id) if moved_from else []:
             queued = notices.training_moved(tx, moved_from, reg, starts)
             told += [queued] if queued is not None else []
+        if moved_from is not None:
+            from fpv.jobs import reminders  # the admin function needs it only for a move
+
+            reminders.training_moved(tx, training_id, starts)
         audit.record(
             tx, actor, "training.update", f"training:{training_id}", before, after, client,
             venue_id=before["venue_id"],

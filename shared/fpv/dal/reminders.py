@@ -201,3 +201,16 @@ def claims_for(tx: Tx, registration_ids: list[int]) -> list[Row]:
         " ORDER BY registration_id, kind",
         ids=registration_ids,
     )
+
+
+def forget_sent_before(tx: Tx, training_id: int, kind: str, moment: datetime) -> int:
+    """Drop the claims of `kind` sent before `moment` for this training's registrations (the
+    training moved later: those reminders went out too early and are due again)."""
+    return tx.execute(
+        "DELETE FROM reminders_sent s USING registrations r"
+        " WHERE r.id = s.registration_id AND r.training_id = :t AND s.kind = :k"
+        " AND s.outcome = 'sent' AND s.sent_at < :moment",
+        t=training_id,
+        k=kind,
+        moment=moment,
+    )

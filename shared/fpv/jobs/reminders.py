@@ -56,6 +56,16 @@ KIND_BY_NAME = {k.kind: k for k in KINDS}
 Decision = Literal["not_yet", "send", "late"]
 
 
+def training_moved(tx: Any, training_id: int, new_starts_at: datetime) -> int:
+    """A training moved: a reminder already sent before its new moment (new start - lead) went
+    out for the old time and is due again at the new moment; one sent after it still holds.
+    Called in the transaction of the move; returns how many claims were dropped."""
+    return sum(
+        dal.forget_sent_before(tx, training_id, kind.kind, new_starts_at - kind.lead)
+        for kind in KINDS
+    )
+
+
 def classify(
     kind: ReminderKind, *, starts_at: datetime, registered_at: datetime, now: datetime
 ) -> Decision:
