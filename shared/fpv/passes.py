@@ -237,6 +237,58 @@ def refund(
         return [payment["id"]] if queued else []
 
 
+# --- /delete_me (inside its transaction) --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PassFate:
+    """What /delete_me does with a pass the pilot still holds."""
+
+    pass_id: int
+    title: str
+    credits_total: int | None  # None: unlimited for its days
+    credits_used: int
+    valid_until: datetime
+    paid_kopecks: int
+    refund: bool  # unused and paid: the money goes back; a pass in use is forfeited
+
+
+def deletion_fates(tx: Tx, pilot_id: int, now: datetime) -> list[PassFate]:
+    """The rule of `refund` for organizers, applied to the pilot leaving: a pass with no credit
+    in use is refunded in full; one in use stays with the club (it is de-linked, not kept)."""
+    fates = []
+    for row in dal.for_pilot(tx, pilot_id, now):
+        payment = dal.payment_for_pass(tx, row["id"])
+        paid = payment["amount_kopecks"] if payment and payment["status"] == "paid" else 0
+        fates.append(
+            PassFate(
+                pass_id=row["id"],
+                title=row["title"],
+                credits_total=row["credits_total"],
+                credits_used=row["credits_used"],
+                valid_until=row["valid_until"],
+                paid_kopecks=paid,
+                refund=bool(paid) and not row["credits_used"],
+            )
+        )
+    return fates
+
+
+def settle_on_deletion(tx: Tx, pilot_id: int, now: datetime) -> list[int]:
+    """Refund (queue) every unused paid pass of a pilot who deletes themselves, after their
+    upcoming seats gave their credits back; returns the payment ids queued."""
+    queued = []
+    for fate in deletion_fates(tx, pilot_id, now):
+        if not fate.refund:
+            continue
+        payment = dal.payment_for_pass(tx, fate.pass_id)
+        assert payment is not None
+        dal.set_refunded(tx, fate.pass_id)
+        payments_dal.request_refund(tx, payment["id"], reason="account_deleted", now=now)
+        queued.append(payment["id"])
+    return queued
+
+
 # --- credits (called by the registration use cases, inside their transaction) --------------------
 
 

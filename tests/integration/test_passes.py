@@ -186,6 +186,41 @@ def test_who_may_define_and_refund_passes(pay: Harness):
     assert pay.sign_up(pay.paid_training(venue_id=venue_a), A).status == "pending_payment"
 
 
+def test_delete_me_refunds_an_unused_pass_and_forfeits_one_in_use(pay: Harness):
+    """Passes × /delete_me: the preview says what happens to each pass; an unused paid pass is
+    refunded through the provider once; a pass in use (a seat after the cut-off keeps its credit)
+    is de-linked, its money kept, as the preview said."""
+    from fpv.bot.handlers.privacy import _pass_line
+    from fpv.registrations import delete_person, deletion_passes
+
+    venue_a = make_venue(pay.db, cancel_cutoff_hours=12)
+    venue_b = make_venue(pay.db)
+    pay.pilot(A)
+    in_use = buy_and_pay(pay, A, product(pay.db, trainings=3, venue_id=venue_a))
+    unused = buy_and_pay(pay, A, product(pay.db, trainings=3, venue_id=venue_b))
+    soon = pay.paid_training(venue_id=venue_a, starts_in=timedelta(hours=3))  # past the cut-off
+    assert pay.sign_up(soon, A).pass_credit is not None
+
+    fates = {f.pass_id: f for f in deletion_passes(pay.db, telegram_id=A, now=pay.now)}
+    assert fates[unused].refund and fates[unused].paid_kopecks == PASS_PRICE
+    assert not fates[in_use].refund and fates[in_use].credits_used == 1
+    assert "вернём" in _pass_line(fates[unused], "ru")
+    assert "осталось 2 из 3" in _pass_line(fates[in_use], "ru")
+
+    deletion = delete_person(pay.db, pay.bus, telegram_id=A, now=pay.now)
+    [unused_payment] = pay.payments(pass_id=unused)
+    assert deletion.refund_payment_ids == [unused_payment["id"]]
+    assert retry_pending_refunds(pay.db, pay.ports, pay.now).refunded == 1
+    assert pass_row(pay.db, unused)["status"] == "refunded"
+    kept = pass_row(pay.db, in_use)
+    assert (kept["status"], kept["pilot_id"], kept["credits_used"]) == ("active", None, 1)
+    [in_use_payment] = pay.payments(pass_id=in_use)
+    assert in_use_payment["status"] == "paid"
+    again = delete_person(pay.db, pay.bus, telegram_id=A, now=pay.now)  # a double tap
+    assert again.refund_payment_ids == []
+    assert retry_pending_refunds(pay.db, pay.ports, pay.now).refunded == 0
+
+
 def test_expiry_is_reminded_once_three_days_before(pay: Harness):
     pay.pilot(A)
     pass_id = buy_and_pay(pay, A, product(pay.db, days=2))

@@ -464,6 +464,16 @@ def deletion_preview(
     return fates
 
 
+def deletion_passes(
+    db: Database, *, telegram_id: int, now: datetime | None = None
+) -> list[passes.PassFate]:
+    """The pilot's passes and what /delete_me does with each (an unused one is refunded)."""
+    now = _now(now)
+    with db.transaction(readonly=True) as tx:
+        pilot = dal.pilot_by_telegram(tx, telegram_id)
+        return [] if pilot is None else passes.deletion_fates(tx, pilot["id"], now)
+
+
 DeletionRecorder = Callable[[int, datetime], None]
 
 
@@ -479,8 +489,9 @@ def delete_person(
 ) -> Deletion:
     """/delete_me: release every upcoming seat (the waitlist moves up; a paid seat is refunded
     by the venue's rule, as if the pilot cancelled, but also after the cut-off nothing is owed),
-    then forget the pilot: pilot row and consent deleted, undelivered messages to them dropped,
-    payments and registrations kept for accounting but de-linked, and the deletion recorded for
+    refund every unused paid season pass (one in use is forfeited), then forget the pilot: pilot
+    row and consent deleted, undelivered messages to them dropped, payments and registrations
+    kept for accounting but de-linked, and the deletion recorded for
     backup restores. Trainings that already took place keep their registrations as they are:
     nothing is cancelled or refunded there.
 
@@ -515,6 +526,8 @@ def delete_person(
                     promotions += promote_waitlist(tx, training, now, hold_minutes)
                 changed.append(training_id)
                 _changed(tx, events, training_id, "delete_me", [reg["id"]])
+            if decide_refunds:  # after the seats gave their credits back
+                refund_ids += passes.settle_on_deletion(tx, pilot["id"], now)
         outbox_dal.forget_person(tx, telegram_id)
         dal.forget_pilot(tx, pilot_id=pilot and pilot["id"], telegram_id=telegram_id)
         if pilot is not None and not events:  # off the site's leaderboards at once

@@ -29,6 +29,21 @@ def _fate_line(fate: registrations.SeatFate, lang: str) -> str:
     return t(key, lang, amount=amount, why=t(f"bot.refund_rule.{fate.rule}", lang), **values)
 
 
+def _pass_line(fate, lang: str) -> str:  # a passes.PassFate
+    values = {"title": fate.title}
+    if fate.refund:
+        return t(
+            "bot.delete.pass.refund",
+            lang,
+            amount=format_amount(fate.paid_kopecks, "RUB", lang),
+            **values,
+        )
+    if fate.credits_total is None:
+        return t("bot.delete.pass.lost_unlimited", lang, **values)
+    left = fate.credits_total - fate.credits_used
+    return t("bot.delete.pass.lost", lang, left=left, total=fate.credits_total, **values)
+
+
 async def delete_me(update: Update, context: Context) -> None:
     deps = deps_of(context)
     telegram_id = user_id(update)
@@ -44,6 +59,10 @@ async def delete_me(update: Update, context: Context) -> None:
     if fates:
         text += "\n\n" + t("bot.delete.fates_title", lang) + "\n"
         text += "\n".join(_fate_line(f, lang) for f in fates)
+    held = registrations.deletion_passes(deps.db, telegram_id=telegram_id, now=deps.now())
+    if held:
+        text += "\n\n" + t("bot.delete.passes_title", lang) + "\n"
+        text += "\n".join(_pass_line(f, lang) for f in held)
     await reply(
         update,
         context,
