@@ -459,6 +459,36 @@ def test_create_series_move_training_and_stats(voice: Voice):
     assert stats.button_data() == []
 
 
+def test_stats_count_a_pass_in_the_period_it_was_bought(voice: Voice):
+    """The voice figures are the dashboard's: a season pass bought today is revenue today."""
+    from fpv import passes
+    from fpv.actors import SYSTEM
+    from fpv.dal import passes as passes_dal
+    from fpv.dal import payments as payments_dal
+
+    venue = make_venue(voice.db)
+    voice.admin(ADMIN, role="local", venues=(venue,))
+    product = passes.create_product(
+        voice.db, SYSTEM, title="Пять", valid_days=30, price_kopecks=90_000, trainings=5,
+        venue_id=venue,
+    )  # fmt: skip
+    pilot_id = make_pilot(voice.db, PILOT_A, nickname="Pasha")
+    with voice.db.transaction() as tx:
+        bought = passes_dal.insert_pass(tx, product_id=product, pilot_id=pilot_id, credits_total=5)
+        payments_dal.insert_payment(
+            tx, registration_id=None, training_id=None, pilot_id=pilot_id, provider="yookassa",
+            amount=90_000, currency="RUB", telegram_charge_id="tg-voice-pass",
+            provider_charge_id=None, pass_id=bought["id"],
+        )  # fmt: skip
+    today = datetime.now(UTC).date()
+    voice.openai.reply(
+        tool_call("stats", date_from=(today - timedelta(days=1)).isoformat(),
+                  date_to=(today + timedelta(days=1)).isoformat())
+    )  # fmt: skip
+    voice.p.chat(ADMIN).send("сколько заработали за эти дни?")
+    assert "оплачено 900 ₽" in voice.answer(ADMIN).text
+
+
 def test_sample_event_through_the_real_handler(voice: Voice):
     """events/voice-assistant-message.json, as the webhook hands it over, through the function
     the template declares; its sender is no admin, so no model is asked."""

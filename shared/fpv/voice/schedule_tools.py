@@ -206,7 +206,7 @@ class Stats(Args):
 
 
 def stats(ctx: ToolContext, actor: Actor, args: Stats) -> str:
-    """The admin dashboard's per-venue figures (the admin's venues only), summed."""
+    """The admin dashboard's figures (the admin's venues only), summed over venues."""
     if args.date_to < args.date_from or (args.date_to - args.date_from).days > 366:
         raise Refused("voice.refused.bad_period")
     with ctx.db.transaction(readonly=True) as tx:
@@ -214,12 +214,13 @@ def stats(ctx: ToolContext, actor: Actor, args: Stats) -> str:
     since = datetime.combine(args.date_from, time()).replace(tzinfo=zone)
     until = datetime.combine(args.date_to + timedelta(days=1), time()).replace(tzinfo=zone)
     with _refusals(lambda: Refused("voice.refused.bad_period")):
-        venues = stats_uc.venue_stats(ctx.db, actor, since=since, until=until)["venues"]
+        figures = stats_uc.venue_stats(ctx.db, actor, since=since, until=until)
+    venues = figures["venues"]
 
     def total(key: str) -> int:
         return sum(int(v[key] or 0) for v in venues)
 
-    net = total("paid") - total("refunded")
+    net = int(figures["revenue"])  # seats by training date, passes when bought (the dashboard's)
     return t(
         "voice.tool.stats.result",
         ctx.language,
