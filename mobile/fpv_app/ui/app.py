@@ -18,12 +18,15 @@ import flet as ft
 
 from fpv_app.client import ApiError, MyTraining, Training, TrainingCard
 from fpv_app.config import AppConfig
-from fpv_app.state import AppState, Filters, local_start
+from fpv_app.reminders import ReminderScheduler
+from fpv_app.state import AppState, Filters, local_start, reminder_plan
 from fpv_app.texts import age_text, error_text, money
 from fpv_app.texts import t as tr
 
 TOKEN_KEY = "fpv_app.token"  # noqa: S105 - a storage key, not a secret
 THEME_KEY = "fpv_app.theme"
+NOTIFY_ASKED_KEY = "fpv_app.notify_asked"
+PHONES = (ft.PagePlatform.ANDROID, ft.PagePlatform.IOS)
 ANALOG_BANDS = ("R", "F", "A", "B", "E", "L")
 DIGITAL = {
     "dji-v1-25": "DJI V1",
@@ -89,6 +92,22 @@ class TokenStore:
                 await self.set(key, value)
 
 
+def local_notifications(page: ft.Page) -> ReminderScheduler | None:
+    """Local reminders on a phone only: the extension's Dart half exists in a `flet build`
+    app, not in the prebuilt web client (where it is never imported nor created)."""
+    if page.web or page.platform not in PHONES:
+        return None
+    try:
+        from flet_notifications import AndroidScheduleMode, LocalNotifications
+    except ImportError:  # a build without the extension: the bot still reminds
+        return None
+    return ReminderScheduler(
+        LocalNotifications(),
+        schedule_options={"schedule_mode": AndroidScheduleMode.EXACT_ALLOW_WHILE_IDLE},
+        inexact_options={"schedule_mode": AndroidScheduleMode.INEXACT_ALLOW_WHILE_IDLE},
+    )
+
+
 async def run_app(page: ft.Page, config: AppConfig) -> None:
     store = TokenStore()
     token = await store.get(TOKEN_KEY)
@@ -126,6 +145,7 @@ class AppUI:
         self._refreshing = threading.Lock()
         self.closed = threading.Event()
         self.unread = 0
+        self.reminders: ReminderScheduler | None = None
         self.page.theme_mode = {
             "dark": ft.ThemeMode.DARK,
             "light": ft.ThemeMode.LIGHT,
@@ -144,6 +164,7 @@ class AppUI:
         page.on_close = lambda _e: self.closed.set()
         page.on_disconnect = lambda _e: None
         page.on_app_lifecycle_state_change = self._lifecycle
+        self.reminders = local_notifications(page)
         page.appbar = ft.AppBar(title=ft.Text(self.t("app.title")), actions=[])
         page.navigation_bar = ft.NavigationBar(
             destinations=[],
@@ -163,6 +184,7 @@ class AppUI:
             self.state.poll_notifications()
         except ApiError:
             pass  # offline or signed out: the screens say so when opened
+        self._refresh_reminders()
         self._shell()
         self.page.update()
 
@@ -228,8 +250,11 @@ class AppUI:
     def _lifecycle(self, e: Any) -> None:
         """Back in the foreground: look for news at once (and keep polling while open)."""
         state = getattr(getattr(e, "state", None), "value", None)
-        if state in ("resume", "show") and self.state.signed_in:
-            self.page.run_thread(self._poll_once)
+        if state in ("resume", "show"):
+            if self.state.signed_in:
+                self.page.run_thread(self._poll_once)
+            if self.reminders is not None:
+                self.page.run_thread(self._refresh_reminders)
 
     def _token_changed(self, token: str | None) -> None:
         self.page.run_task(self.store.set, TOKEN_KEY, token)
@@ -678,6 +703,7 @@ class AppUI:
             else:
                 self.toast(self.t("training.signed_up_toast"))
             self.show_training(card.training.id)
+            self._refresh_reminders()
             if done.invoice_link:
                 self.body.controls.append(
                     ft.Button(
@@ -743,6 +769,7 @@ class AppUI:
                     with contextlib.suppress(ApiError):  # what came before is history, not news
                         self.state.poll_notifications()
                     self.toast(self.t("signin.done"))
+                    self._refresh_reminders()
                     then, self.after_sign_in = self.after_sign_in, None
                     if then is not None:
                         then()
@@ -766,6 +793,7 @@ class AppUI:
         except ApiError as exc:
             self.failure(exc, self.show_mine)
             return
+        self._sync_reminders(mine)
         if not mine:
             self.set_body(ft.Container(ft.Text(self.t("mine.empty")), padding=16))
             return
@@ -925,6 +953,44 @@ class AppUI:
             self._shell()
             self.page.update()
 
+    # --- local reminders (Android/iOS) -----------------------------------------------------------
+    def _refresh_reminders(self) -> None:
+        """From a worker thread: fetch my trainings and bring the phone's reminders up to date."""
+        if self.reminders is None:
+            return
+        try:
+            mine = self.state.my_trainings() if self.state.signed_in else []
+        except ApiError:
+            if self.state.signed_in:
+                return  # offline: what the phone holds stays until the next sync
+            mine = []  # signed out elsewhere (the token was refused): no reminders stay
+        self._sync_reminders(mine)
+
+    def _sync_reminders(self, mine: list[MyTraining]) -> None:
+        if self.reminders is not None:
+            self.page.run_task(self._sync_reminders_task, reminder_plan(mine), self.state.language)
+
+    async def _sync_reminders_task(self, plan: list[Any], lang: str) -> None:
+        if self.reminders is None:
+            return
+        # the OS prompt once per install, when there is a first reminder to set
+        if plan and await self.store.get(NOTIFY_ASKED_KEY) is None:
+            await self.store.set(NOTIFY_ASKED_KEY, "1")
+            if not await self.reminders.ask_permission():
+                self.toast(self.t("notify.denied"))
+        await self.reminders.check_exact_alarms()
+        with contextlib.suppress(Exception):  # a phone that refuses: the bot still reminds
+            await self.reminders.sync(plan, lang)
+
+    def _clear_reminders(self) -> None:
+        if self.reminders is not None:
+            self.page.run_task(self._clear_reminders_task)
+
+    async def _clear_reminders_task(self) -> None:
+        if self.reminders is not None:
+            with contextlib.suppress(Exception):
+                await self.reminders.clear()
+
     def _poll_loop(self) -> None:
         while not self.closed.wait(self.config.poll_seconds):
             if self.state.signed_in:
@@ -1048,6 +1114,7 @@ class AppUI:
             self.state.sign_out()
         except ApiError as exc:
             self.toast(error_text(exc.code, self.state.language))
+        self._clear_reminders()
         self.show()
 
     def _delete_account(self, _e: Any) -> None:
@@ -1058,6 +1125,7 @@ class AppUI:
             except ApiError as exc:
                 self.toast(error_text(exc.code, self.state.language))
                 return
+            self._clear_reminders()
             self.toast(self.t("profile.deleted"))
             self.tab = "schedule"
             self.show()
