@@ -104,3 +104,10 @@ def test_the_api_functions_load_with_the_collector_paused_then_frozen(function):
     loaded = _loaded(function)
     assert "fastapi" in loaded["modules"]  # their framework: loaded by them only
     assert loaded["gc"] is True and loaded["frozen"] > 0
+
+
+def test_the_admin_api_loads_no_bot_api_client_until_a_request_needs_it():
+    """The Bot API client (httpx, through fpv.delivery) is for telling pilots at once and for
+    login codes: its import waits for the first request that does so."""
+    modules = set(_loaded("admin_api")["modules"])
+    assert not [m for m in ("httpx", "fpv.delivery", "fpv.payments.botapi") if m in modules]

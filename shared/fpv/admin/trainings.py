@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fpv import audit, delivery, notices, outbox
+from fpv import audit, notices, outbox
 from fpv.actors import Actor
 from fpv.admin.common import integrity, scope, visible
 from fpv.admin.errors import Invalid, NotFound, TrainingClosedError
@@ -243,6 +243,8 @@ def update_training(
         ]
     outbox.publish_now(db, bus, events)
     if deliverers is not None and told:
+        from fpv import delivery  # the Bot API client: only when the pilots are told at once
+
         delivery.send(db, deliverers, told)
     assert after is not None
     return {**after, "pilots_told": len(told)}
