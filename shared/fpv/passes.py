@@ -222,11 +222,7 @@ def refund(
             return []
         if row["credits_used"]:
             raise InUse(f"{row['credits_used']} credit(s) in use")
-        payment = dal.payment_for_pass(tx, pass_id)
-        dal.set_refunded(tx, pass_id)
-        queued = payment is not None and payment["status"] == "paid"
-        if queued:
-            payments_dal.request_refund(tx, payment["id"], reason="pass_refunded", now=now)
+        payment, queued = _refund_in_tx(tx, pass_id, reason="pass_refunded", now=now)
         audit.record(
             tx, actor, "pass.refund", f"pass:{pass_id}",
             {"status": row["status"], "credits_used": row["credits_used"]},
@@ -234,7 +230,18 @@ def refund(
              "refund_queued": queued},
             client, venue_id=row["venue_id"],
         )  # fmt: skip
-        return [payment["id"]] if queued else []
+        return [payment["id"]] if payment is not None and queued else []
+
+
+def _refund_in_tx(tx: Tx, pass_id: int, *, reason: str, now: datetime) -> tuple[Row | None, bool]:
+    """The pass ends as refunded; its payment, if paid, is queued for the refund worker.
+    Returns the payment and whether a refund was queued."""
+    payment = dal.payment_for_pass(tx, pass_id)
+    dal.set_refunded(tx, pass_id)
+    queued = payment is not None and payment["status"] == "paid"
+    if queued:
+        payments_dal.request_refund(tx, payment["id"], reason=reason, now=now)
+    return payment, queued
 
 
 # --- /delete_me (inside its transaction) --------------------------------------------------------
@@ -279,13 +286,9 @@ def settle_on_deletion(tx: Tx, pilot_id: int, now: datetime) -> list[int]:
     upcoming seats gave their credits back; returns the payment ids queued."""
     queued = []
     for fate in deletion_fates(tx, pilot_id, now):
-        if not fate.refund:
-            continue
-        payment = dal.payment_for_pass(tx, fate.pass_id)
-        assert payment is not None
-        dal.set_refunded(tx, fate.pass_id)
-        payments_dal.request_refund(tx, payment["id"], reason="account_deleted", now=now)
-        queued.append(payment["id"])
+        if fate.refund:
+            payment, refunding = _refund_in_tx(tx, fate.pass_id, reason="account_deleted", now=now)
+            queued += [payment["id"]] if payment is not None and refunding else []
     return queued
 
 
