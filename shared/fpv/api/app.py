@@ -5,6 +5,7 @@ change channel, notifications, delete my account — and the private calendar fe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -347,23 +348,32 @@ def _deliver(e: Env, outbox_ids: Any) -> None:
         delivery.send(e.db, delivery.from_settings(e.settings, e.bus), ids)
 
 
-def _invoice_link(e: Env, registration_id: int, language: str) -> str | None:
+def _invoice_link(e: Env, params_for: Callable[[Any], dict[str, Any] | None]) -> str | None:
+    """A Telegram invoice link (createInvoiceLink) for what `params_for(PaymentConfig)`
+    describes (None: nothing to pay); None too when the Bot API cannot make one now."""
     from fpv.payments.botapi import BotApi, BotApiError, BotApiUnavailable
     from fpv.payments.config import PaymentConfig
-    from fpv.payments.invoice import invoice_link_params
 
     token = e.settings.telegram_bot_token
     if token is None:
         return None
-    config = PaymentConfig.from_settings(e.settings)
-    params = invoice_link_params(e.db, registration_id, language, config)
+    params = params_for(PaymentConfig.from_settings(e.settings))
     if params is None:
         return None
+    params.pop("chat_id", None)  # a link is for whoever opens it, not sent to a chat
     api = BotApi(token.get_secret_value(), e.settings.telegram_api_base_url)
     try:
         return str(api.call("createInvoiceLink", **params))
     except (BotApiError, BotApiUnavailable):
         return None  # the invoice also went to the pilot's chat through the outbox
+
+
+def _seat_invoice_link(e: Env, registration_id: int, language: str) -> str | None:
+    from fpv.payments.invoice import invoice_link_params
+
+    return _invoice_link(
+        e, lambda config: invoice_link_params(e.db, registration_id, language, config)
+    )
 
 
 @router.post(
@@ -394,7 +404,9 @@ async def sign_up(
     link = None
     if result.status == "pending_payment":
         profile = pilots.profile(e.db, me.actor)
-        link = _invoice_link(e, result.registration_id, profile["language"] if profile else "ru")
+        link = _seat_invoice_link(
+            e, result.registration_id, profile["language"] if profile else "ru"
+        )
     return SignUpOut(
         registration=MyRegistration(
             id=result.registration_id,
@@ -636,21 +648,8 @@ class BoughtPass(BaseModel):
 
 def _pass_invoice_link(e: Env, pass_id: int, language: str) -> str | None:
     from fpv import passes
-    from fpv.payments.botapi import BotApi, BotApiError, BotApiUnavailable
-    from fpv.payments.config import PaymentConfig
 
-    token = e.settings.telegram_bot_token
-    if token is None:
-        return None
-    params = passes.invoice_params(e.db, pass_id, language, PaymentConfig.from_settings(e.settings))
-    if params is None:
-        return None
-    params.pop("chat_id")
-    api = BotApi(token.get_secret_value(), e.settings.telegram_api_base_url)
-    try:
-        return str(api.call("createInvoiceLink", **params))
-    except (BotApiError, BotApiUnavailable):
-        return None  # the invoice also went to the pilot's chat through the outbox
+    return _invoice_link(e, lambda config: passes.invoice_params(e.db, pass_id, language, config))
 
 
 @router.post("/passes", response_model=BoughtPass, status_code=201, responses={**FORBIDDEN})
