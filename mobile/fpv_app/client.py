@@ -367,6 +367,11 @@ class AppApi:
                 break
         return items
 
+    def equipment_choices(self) -> tuple[list[str], dict[str, str]]:
+        """(analog band codes, digital system id → name), as the platform defines them."""
+        d = self._call("GET", "/equipment", auth=False)
+        return list(d["analog_bands"]), {s["id"]: s["name"] for s in d["digital_systems"]}
+
     def cities_raw(self) -> list[dict[str, Any]]:
         """Cities with their names (the public integration API: the app API has no list)."""
         try:

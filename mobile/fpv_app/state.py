@@ -149,6 +149,7 @@ class AppState:
     schedule: Schedule | None = None
     sign_in: SignInStarted | None = None
     profile: Profile | None = None
+    equipment: tuple[list[str], dict[str, str]] | None = None  # the platform's choices, once
     notifications: list[Notification] = field(default_factory=list)
     _seen_until: datetime | None = None
     _api: AppApi | None = None
@@ -272,6 +273,12 @@ class AppState:
         if self.profile.language in ("ru", "en"):
             self.language = self.profile.language
         return self.profile
+
+    def equipment_choices(self) -> tuple[list[str], dict[str, str]]:
+        """(analog band codes, digital system id → name) for the profile, asked once."""
+        if self.equipment is None:
+            self.equipment = self.api.equipment_choices()
+        return self.equipment
 
     def update_profile(self, **changes: Any) -> Profile:
         self.profile = self._authed(lambda: self.api.update_me(**changes))

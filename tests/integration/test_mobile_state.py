@@ -257,6 +257,15 @@ def test_profile_devices_and_deleting_the_account(p: BotPlatform, tmp_path):
         state.update_profile(nickname="x")
     assert bad_nick.value.code == "nickname_invalid"
     assert state.load_profile().equipment == "dji-o3"  # nothing half-saved
+    # the profile's choices come from the platform's own tables, and each one saves
+    from fpv.channels.bands import ANALOG_BAND_CODES, DIGITAL_SYSTEM_IDS
+
+    bands, systems = state.equipment_choices()
+    assert bands == list(ANALOG_BAND_CODES) and list(systems) == list(DIGITAL_SYSTEM_IDS)
+    assert systems["dji-o4-race"] == "DJI O4 Race"
+    for system in systems:
+        assert state.update_profile(equipment=system).equipment == system
+    assert state.update_profile(equipment=",".join(bands)).equipment
 
     # a second device, signed out from this one
     second = signed_in(p, tmp_path / "second")

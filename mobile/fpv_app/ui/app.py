@@ -27,19 +27,6 @@ TOKEN_KEY = "fpv_app.token"  # noqa: S105 - a storage key, not a secret
 THEME_KEY = "fpv_app.theme"
 NOTIFY_ASKED_KEY = "fpv_app.notify_asked"
 PHONES = (ft.PagePlatform.ANDROID, ft.PagePlatform.IOS)
-ANALOG_BANDS = ("R", "F", "A", "B", "E", "L")
-DIGITAL = {
-    "dji-v1-25": "DJI V1",
-    "dji-v1-50": "DJI V1 50M",
-    "dji-o3": "DJI O3",
-    "dji-o3-40": "DJI O3 40M",
-    "dji-o4": "DJI O4",
-    "dji-o4-race": "DJI O4 Race",
-    "walksnail": "Walksnail",
-    "walksnail-50": "Walksnail 50M",
-    "walksnail-race": "Walksnail Race",
-    "hdzero": "HDZero",
-}
 PULL_TO_REFRESH = 80.0  # logical pixels dragged past the top
 TABS = ("schedule", "map", "mine", "alerts", "profile")
 ICONS = (
@@ -1002,22 +989,23 @@ class AppUI:
         try:
             profile = self.state.load_profile()
             devices = self.state.devices()
+            analog_bands, digital_systems = self.state.equipment_choices()
         except ApiError as exc:
             self.failure(exc, self.show_profile)
             return
         nickname = ft.TextField(
             label=self.t("profile.nickname"), value=profile.nickname or "", max_length=32
         )
-        digital_now = profile.equipment if profile.equipment in DIGITAL else ""
+        digital_now = profile.equipment if profile.equipment in digital_systems else ""
         bands_now = (
             set() if digital_now else {b.strip().upper() for b in profile.equipment.split(",")}
         )
-        bands = [ft.Checkbox(label=b, value=b in bands_now) for b in ANALOG_BANDS]
+        bands = [ft.Checkbox(label=b, value=b in bands_now) for b in analog_bands]
         band_row = ft.Row([ft.Container(c, width=56) for c in bands], wrap=True, spacing=0)
         digital = ft.Dropdown(
             label=self.t("profile.digital"),
             options=[ft.DropdownOption(key="", text=self.t("profile.digital_none"))]
-            + [ft.DropdownOption(key=k, text=v) for k, v in DIGITAL.items()],
+            + [ft.DropdownOption(key=k, text=v) for k, v in digital_systems.items()],
             value=digital_now,
             expand=True,
         )

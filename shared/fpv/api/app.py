@@ -183,6 +183,31 @@ def _profile(row: Any) -> Profile:
     return Profile(**{k: row[k] for k in Profile.model_fields})
 
 
+class DigitalSystem(BaseModel):
+    id: str
+    name: str
+
+
+class EquipmentChoices(BaseModel):
+    analog_bands: list[str] = Field(description="band codes a pilot's analog VTX may have")
+    digital_systems: list[DigitalSystem]
+
+
+@router.get("/equipment", response_model=EquipmentChoices)
+async def equipment_choices() -> EquipmentChoices:
+    """What `equipment` may say (the profile's choices), from the allocator's own tables, so a
+    client never keeps a copy of its own."""
+    from fpv.bot.render import DIGITAL_SHORT_NAMES
+    from fpv.channels.bands import ANALOG_BAND_CODES, DIGITAL_SYSTEM_IDS
+
+    return EquipmentChoices(
+        analog_bands=list(ANALOG_BAND_CODES),
+        digital_systems=[
+            DigitalSystem(id=s, name=DIGITAL_SHORT_NAMES.get(s, s)) for s in DIGITAL_SYSTEM_IDS
+        ],
+    )
+
+
 @router.get("/me", response_model=Profile)
 async def get_me(me: Me, e: Annotated[Env, Depends(env)]) -> Profile:
     row = pilots.profile(e.db, me.actor)
