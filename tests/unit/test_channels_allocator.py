@@ -665,18 +665,17 @@ def _shared_heat(rnd: random.Random, n: int, lo: int, hi: int) -> list[PilotSlot
     return slots
 
 
-def test_skipping_repeated_nodes_keeps_the_brute_force_optimum(monkeypatch):
-    from fpv.channels import search
-
+def test_skipping_repeated_nodes_keeps_the_brute_force_optimum(monkeypatch, pure_search):
+    search = pure_search
     skipped = []
-    repeated = search.Search._repeated
+    repeated = search.PureSearch._repeated
 
     def counting(self, ci):
         hit = repeated(self, ci)
         skipped.append(hit)
         return hit
 
-    monkeypatch.setattr(search.Search, "_repeated", counting)
+    monkeypatch.setattr(search.PureSearch, "_repeated", counting)
     rnd = random.Random(2026)
     lo, hi = 5730, 5880
     for _ in range(40):

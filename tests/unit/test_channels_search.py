@@ -43,8 +43,10 @@ def _mixed_heat(rnd: random.Random, n: int, lo: int, hi: int) -> list[PilotSlot]
 
 
 def _nodes(monkeypatch, slots, lo, hi) -> tuple[dict[str, int] | None, int]:
-    runs: list[search.Search] = []
-    optimise = search.optimise
+    """The allocator's result and search nodes, on the pure-Python search (whose module
+    constants the tests patch; see the pure_search fixture)."""
+    runs: list[search.PureSearch] = []
+    optimise = search.pure_optimise
 
     def counting(s):
         runs.append(s)
@@ -60,7 +62,7 @@ def _nodes(monkeypatch, slots, lo, hi) -> tuple[dict[str, int] | None, int]:
 
 
 @pytest.mark.parametrize("margin", [0, 300, search.OLD_GAIN_MARGIN, search.INF])
-def test_old_gain_margin_keeps_the_brute_force_optimum(monkeypatch, margin):
+def test_old_gain_margin_keeps_the_brute_force_optimum(monkeypatch, pure_search, margin):
     """0: every candidate's old gain is computed (the full filter); INF: never (the weakest
     filter; the exact gain of a pick still decides). Each keeps the exhaustive optimum."""
     rnd = random.Random(1313)
@@ -72,7 +74,7 @@ def test_old_gain_margin_keeps_the_brute_force_optimum(monkeypatch, margin):
         assert got == brute_force(slots, lo, hi)
 
 
-def test_old_gain_margin_changes_what_the_filter_keeps(monkeypatch):
+def test_old_gain_margin_changes_what_the_filter_keeps(monkeypatch, pure_search):
     """Without the old gain the filter keeps candidates the full filter drops (the search
     takes other nodes): the brute-force test above does exercise both filters."""
     rnd = random.Random(1313)

@@ -180,20 +180,12 @@ def _solve_group(
         moves, prefs, out = assign(picks)
         return (moves, -prefs, tuple(out[i] for i in order))
 
-    def prefix_key(flat: tuple[int, ...], ci: int):
-        moves = prefs = start = 0
-        out: dict[str, int] = {}
-        for i in range(ci):
-            ch = flat[start : start + classes[i].k]
-            start += classes[i].k
-            key = (i, ch)
-            if key not in cache:
-                cache[key] = assign_class(members[i], list(ch))
-            m, pr, a = cache[key]
-            moves += m
-            prefs += pr
-            out.update(a)
-        return (moves, -prefs, tuple(out[i] for i in order if i in out))
+    def class_part(i: int, ch: tuple[int, ...]) -> tuple[int, int, list[int]]:
+        key = (i, ch)
+        if key not in cache:
+            cache[key] = assign_class(members[i], list(ch))
+        m, pr, a = cache[key]
+        return m, pr, [a[p.pilot_id] for p in members[i]]
 
     if not classes:
         return _GroupResult(dict(locked_assign), True)
@@ -203,7 +195,9 @@ def _solve_group(
     search.any_seated = any(seated_counts)
     search.move_cap = max_moves
     search.moves_of = moves_of
-    search.prefix_key = prefix_key
+    search.class_part = class_part
+    place_of = {pid: r for r, pid in enumerate(order)}
+    search.set_ranks([[place_of[p.pilot_id] for p in m] for m in members])
     # one class and nobody seated or with a preference: the search order is the tie order
     search.has_secondary = (
         len(classes) > 1

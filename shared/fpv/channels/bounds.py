@@ -3,10 +3,10 @@ the cheap tests that tell a partial choice cannot reach a target.
 
 IMD state. While the search places frequencies one by one it keeps, for every product
 frequency p (MHz), ``pa[p - base]``: the penalty p already pays, i.e. ``PENALTY[d]`` for the
-distance d from p to the nearest placed frequency (0 when none is within 34 MHz); and ``prods``,
-the sorted list of the products already formed (``2*f_i - f_j`` of placed pairs inside
-5100..6099 MHz, :mod:`fpv.channels.imd`). Adding a frequency c raises the IMD total by exactly
-``gain(c)``:
+distance d from p to the nearest placed frequency (0 when none is within 34 MHz); and
+``pc[p - base]``, how many of the products already formed lie on p (``2*f_i - f_j`` of placed
+pairs inside 5100..6099 MHz, :mod:`fpv.channels.imd`). Adding a frequency c raises the IMD
+total by exactly ``gain(c)``:
 
 * the two products of c with each placed y (``2y - c`` and ``2c - y``), each paying the larger
   of its current penalty and its penalty from c (``pair_gain``);
@@ -25,14 +25,16 @@ every suffix of F at once.
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
 from heapq import heappush, heappushpop
+from typing import Final
 
 from fpv.channels.imd import PENALTY, PRODUCT_MAX_MHZ, PRODUCT_MIN_MHZ
 
-INF = 10**9
-RADIUS = 34  # products closer than 35 MHz to a frequency are penalised
-WINDOW = tuple(PENALTY[abs(d)] for d in range(-RADIUS, RADIUS + 1))
+# Final: compiled (fpv.tooling.native), these are C constants rather than module lookups
+INF: Final = 10**9
+RADIUS: Final = 34  # products closer than 35 MHz to a frequency are penalised
+PEN: Final[tuple[int, ...]] = PENALTY
+WINDOW: Final = tuple(PENALTY[abs(d)] for d in range(-RADIUS, RADIUS + 1))
 
 
 def pair_gain(pa: list[int], base: int, c: int, y: int) -> int:
@@ -43,62 +45,107 @@ def pair_gain(pa: list[int], base: int, c: int, y: int) -> int:
     p = 2 * y - c
     if PRODUCT_MIN_MHZ <= p <= PRODUCT_MAX_MHZ:
         a = pa[p - base]
-        s = PENALTY[2 * d]
+        s = PEN[2 * d]
         g += s if s > a else a
     p = 2 * c - y
     if PRODUCT_MIN_MHZ <= p <= PRODUCT_MAX_MHZ:
         a = pa[p - base]
-        s = PENALTY[d]
+        s = PEN[d]
         g += s if s > a else a
     return g
 
 
-def old_gain(pa: list[int], base: int, prods: list[int], c: int) -> int:
-    """How much c raises the penalty of the products already formed."""
+def pair_gain_with(pa: list[int], base: int, c: int, y: int) -> int:
+    """``pair_gain(c, y)`` as it will be once y is placed, without placing it: y's own window
+    only raises the two products to PENALTY[d] (``2y - c`` is d from y, ``2c - y`` d from c)."""
+    d = c - y if c > y else y - c
+    s = PEN[d]
     g = 0
-    i = bisect_left(prods, c - RADIUS)
-    j = bisect_right(prods, c + RADIUS, i)
-    for q in range(i, j):
-        p = prods[q]
-        e = PENALTY[abs(p - c)] - pa[p - base]
-        if e > 0:
-            g += e
+    p = 2 * y - c
+    if PRODUCT_MIN_MHZ <= p <= PRODUCT_MAX_MHZ:
+        a = pa[p - base]
+        g += s if s > a else a
+    p = 2 * c - y
+    if PRODUCT_MIN_MHZ <= p <= PRODUCT_MAX_MHZ:
+        a = pa[p - base]
+        g += s if s > a else a
     return g
 
 
-def gain(pa: list[int], base: int, prods: list[int], placed: list[int], c: int) -> int:
+def old_gain(pa: list[int], base: int, pc: list[int], c: int) -> int:
+    """How much c raises the penalty of the products already formed."""
+    g = 0
+    lo = c - RADIUS - base  # WINDOW[i - lo] is the penalty from c of a product on i + base
+    hi = c + RADIUS - base + 1
+    for i in range(lo if lo > 0 else 0, hi if hi < len(pc) else len(pc)):
+        k = pc[i]
+        if k:
+            e = WINDOW[i - lo] - pa[i]
+            if e > 0:
+                g += k * e
+    return g
+
+
+def old_gain_with(pa: list[int], base: int, pc: list[int], c: int, y: int) -> int:
+    """A lower bound of ``old_gain(c)`` once y is placed, without placing it: the products
+    already formed, each paying at least its penalty from y (y's own products left out)."""
+    g = 0
+    lo = c - RADIUS - base
+    hi = c + RADIUS - base + 1
+    for i in range(lo if lo > 0 else 0, hi if hi < len(pc) else len(pc)):
+        k = pc[i]
+        if k:
+            a = pa[i]
+            dy = i + base - y if i + base > y else y - i - base
+            if dy <= RADIUS and PEN[dy] > a:
+                a = PEN[dy]
+            e = WINDOW[i - lo] - a
+            if e > 0:
+                g += k * e
+    return g
+
+
+def gain(pa: list[int], base: int, pc: list[int], placed: list[int], c: int) -> int:
     """Exact increase of the IMD total when c joins the placed frequencies."""
-    g = old_gain(pa, base, prods, c)
+    g = old_gain(pa, base, pc, c)
     for y in placed:
         g += pair_gain(pa, base, c, y)
     return g
 
 
-def place(pa: list[int], base: int, prods: list[int], placed: list[int], c: int):
-    """Record c as placed: returns (new sorted products, undo token for ``unplace``)."""
-    new = []
+# what place() changed: pa's window (first, end, the values before) and the products it added
+Undo = tuple[int, int, list[int], list[int]]
+
+
+def place(pa: list[int], base: int, pc: list[int], placed: list[int], c: int) -> Undo:
+    """Record c as placed: its products with the placed ones counted in pc, its window in pa."""
+    new: list[int] = []
     for y in placed:
         p = 2 * c - y
         if PRODUCT_MIN_MHZ <= p <= PRODUCT_MAX_MHZ:
-            new.append(p)
+            pc[p - base] += 1
+            new.append(p - base)
         p = 2 * y - c
         if PRODUCT_MIN_MHZ <= p <= PRODUCT_MAX_MHZ:
-            new.append(p)
-    if new:
-        prods = sorted(prods + new)
-    wa = max(PRODUCT_MIN_MHZ, c - RADIUS)
-    wb = min(PRODUCT_MAX_MHZ, c + RADIUS) + 1
-    saved = None
+            pc[p - base] += 1
+            new.append(p - base)
+    wa = max(PRODUCT_MIN_MHZ, c - RADIUS) - base
+    wb = min(PRODUCT_MAX_MHZ, c + RADIUS) + 1 - base
+    saved = pa[wa:wb] if wa < wb else []
+    off = RADIUS - c + base  # WINDOW index of pa[i]: i + base - c + RADIUS
+    for i in range(wa, wb):
+        w = WINDOW[i + off]
+        if w > pa[i]:
+            pa[i] = w
+    return wa, wb, saved, new
+
+
+def unplace(pa: list[int], pc: list[int], undo: Undo) -> None:
+    wa, wb, saved, new = undo
+    for i in new:
+        pc[i] -= 1
     if wa < wb:
-        saved = pa[wa - base : wb - base]
-        pa[wa - base : wb - base] = map(max, saved, WINDOW[wa - c + RADIUS : wb - c + RADIUS])
-    return prods, (wa, wb, saved)
-
-
-def unplace(pa: list[int], base: int, token) -> None:
-    wa, wb, saved = token
-    if saved is not None:
-        pa[wa - base : wb - base] = saved
+        pa[wa:wb] = saved
 
 
 def packs(F: list[int], gap: int, r: int) -> bool:

@@ -18,10 +18,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import Final
 
-PRODUCT_MIN_MHZ = 5100
-PRODUCT_MAX_MHZ = 6099
-IMD_RADIUS_MHZ = 35
+PRODUCT_MIN_MHZ: Final = 5100
+PRODUCT_MAX_MHZ: Final = 6099
+IMD_RADIUS_MHZ: Final = 35
 
 # PENALTY[d] = (35 - d)^2 for d < 35, else 0 (table for the allocator's hot loops).
 PENALTY: tuple[int, ...] = tuple(
