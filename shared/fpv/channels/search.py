@@ -728,8 +728,9 @@ def _compiled():
     return native if source_sha() == native.SOURCE_SHA else None
 
 
-def source_sha() -> str:
-    here = Path(__file__).parent
+def source_sha(here: Path | None = None) -> str:
+    """SHA-256 of bounds.py and search.py (of this package, or of the channels folder given)."""
+    here = here or Path(__file__).parent
     body = (here / "bounds.py").read_bytes() + (here / "search.py").read_bytes()
     return hashlib.sha256(body).hexdigest()
 

@@ -58,7 +58,7 @@ def build(shared: Path) -> bool:
             shared / "fpv", work / "fpv", ignore=shutil.ignore_patterns("*.so", "__pycache__")
         )
         generated = work / "fpv" / "channels" / f"{MODULE}.py"
-        generated.write_text(joined_source(channels, source_sha()))
+        generated.write_text(joined_source(channels, source_sha(channels)))
         proc = subprocess.run(  # noqa: S603 (our interpreter, fixed arguments)
             [sys.executable, "-m", "mypyc", f"fpv/channels/{MODULE}.py"],
             cwd=work,
@@ -83,4 +83,5 @@ def build(shared: Path) -> bool:
 
 
 if __name__ == "__main__":
-    build(Path(__file__).resolve().parents[2])
+    # the folder holding fpv/: this checkout's shared/, or a Lambda layer's python/ (sam build)
+    build(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[2])
