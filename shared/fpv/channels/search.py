@@ -723,7 +723,7 @@ def _compiled():
     pure-Python module runs: the same results, slower)."""
     try:
         from fpv.channels import _native_search as native  # type: ignore[attr-defined]
-    except ImportError:
+    except Exception:  # absent, or a build that cannot load here: the pure search serves
         return None
     return native if source_sha() == native.SOURCE_SHA else None
 
