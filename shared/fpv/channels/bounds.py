@@ -2,8 +2,9 @@
 the cheap tests that tell a partial choice cannot reach a target.
 
 IMD state. While the search places frequencies one by one it keeps, for every product
-frequency p (MHz), ``pa[p - base]``: the penalty p already pays, i.e. ``PENALTY[d]`` for the
-distance d from p to the nearest placed frequency (0 when none is within 34 MHz); and
+frequency p (MHz), ``near[p - base]``: the distance d from p to the nearest placed frequency,
+at most ``FAR`` (35 MHz: no penalty), so that p already pays ``PENALTY[d]`` (small ints,
+which Python never allocates, unlike the penalties); and
 ``pc[p - base]``, how many of the products already formed lie on p (``2*f_i - f_j`` of placed
 pairs inside 5100..6099 MHz, :mod:`fpv.channels.imd`). Adding a frequency c raises the IMD
 total by exactly ``gain(c)``:
@@ -33,92 +34,96 @@ from fpv.channels.imd import PENALTY, PRODUCT_MAX_MHZ, PRODUCT_MIN_MHZ
 # Final: compiled (fpv.tooling.native), these are C constants rather than module lookups
 INF: Final = 10**9
 RADIUS: Final = 34  # products closer than 35 MHz to a frequency are penalised
+FAR: Final = RADIUS + 1  # the distance of a product no placed frequency penalises
 PEN: Final[tuple[int, ...]] = PENALTY
-WINDOW: Final = tuple(PENALTY[abs(d)] for d in range(-RADIUS, RADIUS + 1))
 
 
-def pair_gain(pa: list[int], base: int, c: int, y: int) -> int:
+def pair_gain(near: list[int], base: int, c: int, y: int) -> int:
     """Penalty of the two products of c and y (d = |c - y|): ``2y - c`` is d from y and 2d from
-    c; ``2c - y`` is d from c. Each pays the larger of what it pays now and its penalty from c."""
+    c; ``2c - y`` is d from c. Each pays for the nearer of its nearest placed frequency and c."""
     d = c - y if c > y else y - c
     g = 0
     p = 2 * y - c
     if PRODUCT_MIN_MHZ <= p <= PRODUCT_MAX_MHZ:
-        a = pa[p - base]
-        s = PEN[2 * d]
-        g += s if s > a else a
+        a = near[p - base]
+        g += PEN[a if a < 2 * d else 2 * d]
     p = 2 * c - y
     if PRODUCT_MIN_MHZ <= p <= PRODUCT_MAX_MHZ:
-        a = pa[p - base]
-        s = PEN[d]
-        g += s if s > a else a
+        a = near[p - base]
+        g += PEN[a if a < d else d]
     return g
 
 
-def pair_gain_with(pa: list[int], base: int, c: int, y: int) -> int:
-    """``pair_gain(c, y)`` as it will be once y is placed, without placing it: y's own window
-    only raises the two products to PENALTY[d] (``2y - c`` is d from y, ``2c - y`` d from c)."""
+def pair_gain_with(near: list[int], base: int, c: int, y: int) -> int:
+    """``pair_gain(c, y)`` as it will be once y is placed, without placing it: y itself brings
+    both products within d (``2y - c`` is d from y, ``2c - y`` d from c)."""
     d = c - y if c > y else y - c
-    s = PEN[d]
     g = 0
     p = 2 * y - c
     if PRODUCT_MIN_MHZ <= p <= PRODUCT_MAX_MHZ:
-        a = pa[p - base]
-        g += s if s > a else a
+        a = near[p - base]
+        g += PEN[a if a < d else d]
     p = 2 * c - y
     if PRODUCT_MIN_MHZ <= p <= PRODUCT_MAX_MHZ:
-        a = pa[p - base]
-        g += s if s > a else a
+        a = near[p - base]
+        g += PEN[a if a < d else d]
     return g
 
 
-def old_gain(pa: list[int], base: int, pc: list[int], c: int) -> int:
+def old_gain(near: list[int], base: int, pc: list[int], c: int) -> int:
     """How much c raises the penalty of the products already formed."""
-    g = 0
-    lo = c - RADIUS - base  # WINDOW[i - lo] is the penalty from c of a product on i + base
-    hi = c + RADIUS - base + 1
-    for i in range(lo if lo > 0 else 0, hi if hi < len(pc) else len(pc)):
-        k = pc[i]
-        if k:
-            e = WINDOW[i - lo] - pa[i]
-            if e > 0:
-                g += k * e
-    return g
-
-
-def old_gain_with(pa: list[int], base: int, pc: list[int], c: int, y: int) -> int:
-    """A lower bound of ``old_gain(c)`` once y is placed, without placing it: the products
-    already formed, each paying at least its penalty from y (y's own products left out)."""
     g = 0
     lo = c - RADIUS - base
     hi = c + RADIUS - base + 1
     for i in range(lo if lo > 0 else 0, hi if hi < len(pc) else len(pc)):
         k = pc[i]
         if k:
-            a = pa[i]
-            dy = i + base - y if i + base > y else y - i - base
-            if dy <= RADIUS and PEN[dy] > a:
-                a = PEN[dy]
-            e = WINDOW[i - lo] - a
-            if e > 0:
-                g += k * e
+            dc = i + base - c
+            if dc < 0:
+                dc = -dc
+            a = near[i]
+            if dc < a:
+                g += k * (PEN[dc] - PEN[a])
     return g
 
 
-def gain(pa: list[int], base: int, pc: list[int], placed: list[int], c: int) -> int:
+def old_gain_with(near: list[int], base: int, pc: list[int], c: int, y: int) -> int:
+    """A lower bound of ``old_gain(c)`` once y is placed, without placing it: the products
+    already formed, each at least as near y as it is (y's own products left out)."""
+    g = 0
+    lo = c - RADIUS - base
+    hi = c + RADIUS - base + 1
+    for i in range(lo if lo > 0 else 0, hi if hi < len(pc) else len(pc)):
+        k = pc[i]
+        if k:
+            dc = i + base - c
+            if dc < 0:
+                dc = -dc
+            a = near[i]
+            dy = i + base - y
+            if dy < 0:
+                dy = -dy
+            if dy < a:
+                a = dy
+            if dc < a:
+                g += k * (PEN[dc] - PEN[a])
+    return g
+
+
+def gain(near: list[int], base: int, pc: list[int], placed: list[int], c: int) -> int:
     """Exact increase of the IMD total when c joins the placed frequencies."""
-    g = old_gain(pa, base, pc, c)
+    g = old_gain(near, base, pc, c)
     for y in placed:
-        g += pair_gain(pa, base, c, y)
+        g += pair_gain(near, base, c, y)
     return g
 
 
-# what place() changed: pa's window (first, end, the values before) and the products it added
+# what place() changed: near's window (first, end, the values before) and the products it added
 Undo = tuple[int, int, list[int], list[int]]
 
 
-def place(pa: list[int], base: int, pc: list[int], placed: list[int], c: int) -> Undo:
-    """Record c as placed: its products with the placed ones counted in pc, its window in pa."""
+def place(near: list[int], base: int, pc: list[int], placed: list[int], c: int) -> Undo:
+    """Record c as placed: its products with the placed ones counted in pc, its window in near."""
     new: list[int] = []
     for y in placed:
         p = 2 * c - y
@@ -131,21 +136,22 @@ def place(pa: list[int], base: int, pc: list[int], placed: list[int], c: int) ->
             new.append(p - base)
     wa = max(PRODUCT_MIN_MHZ, c - RADIUS) - base
     wb = min(PRODUCT_MAX_MHZ, c + RADIUS) + 1 - base
-    saved = pa[wa:wb] if wa < wb else []
-    off = RADIUS - c + base  # WINDOW index of pa[i]: i + base - c + RADIUS
+    saved = near[wa:wb] if wa < wb else []
     for i in range(wa, wb):
-        w = WINDOW[i + off]
-        if w > pa[i]:
-            pa[i] = w
+        d = i + base - c
+        if d < 0:
+            d = -d
+        if d < near[i]:
+            near[i] = d
     return wa, wb, saved, new
 
 
-def unplace(pa: list[int], pc: list[int], undo: Undo) -> None:
+def unplace(near: list[int], pc: list[int], undo: Undo) -> None:
     wa, wb, saved, new = undo
     for i in new:
         pc[i] -= 1
     if wa < wb:
-        pa[wa:wb] = saved
+        near[wa:wb] = saved
 
 
 def packs(F: list[int], gap: int, r: int) -> bool:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Final
 
 from fpv.channels.bounds import (
+    FAR,
     INF,
     gain,
     old_gain,
@@ -163,8 +164,8 @@ class Search:
         lo, hi = (min(freqs), max(freqs)) if freqs else (PRODUCT_MIN_MHZ, PRODUCT_MIN_MHZ)
         self.base = min(2 * lo - hi, PRODUCT_MIN_MHZ) - 1
         top = max(2 * hi - lo, PRODUCT_MAX_MHZ) + 1
-        self.pa = [0] * (top - self.base + 1)
-        self.pc = [0] * len(self.pa)  # products formed per MHz (bounds: the IMD state)
+        self.near = [FAR] * (top - self.base + 1)
+        self.pc = [0] * len(self.near)  # products formed per MHz (bounds: the IMD state)
         self.placed: list[int] = []
         self.placed_x: list[int] = []
         self.T0 = 0
@@ -210,10 +211,10 @@ class Search:
 
     def _push(self, c: int, x: int, T: int, smin: int) -> tuple[int, int]:
         """Place a fixed (locked) signal for good: returns the new (total, min spacing)."""
-        T += gain(self.pa, self.base, self.pc, self.placed, c)
+        T += gain(self.near, self.base, self.pc, self.placed, c)
         for y, xy in zip(self.placed, self.placed_x, strict=True):
             smin = min(smin, half_spacing(c, x, y, xy))
-        place(self.pa, self.base, self.pc, self.placed, c)
+        place(self.near, self.base, self.pc, self.placed, c)
         self.placed.append(c)
         self.placed_x.append(x)
         return T, smin
@@ -292,9 +293,9 @@ class Search:
                 h = 0
                 if self.use_T:
                     for y in self.placed:
-                        h += pair_gain(self.pa, self.base, c, y)
+                        h += pair_gain(self.near, self.base, c, y)
                 if self.use_T and not self._viable(
-                    T + h + old_gain(self.pa, self.base, self.pc, c), s
+                    T + h + old_gain(self.near, self.base, self.pc, c), s
                 ):
                     continue
                 if not self.use_T and not self._viable(T, s):
@@ -441,7 +442,7 @@ class Search:
         """Can some candidate of the last pick (F[start:]) still be viable once c (excess width
         cx) is placed? Lower bounds of its gain without placing c: its stale pair gains, its
         products with c, and what it adds to the products already formed."""
-        pa, base = self.pa, self.base
+        near, base = self.near, self.base
         Tm1, Tm0, need0, s_tie = self.Tm1, self.Tm0, self.need0, self.s_tie
         floor = need0 if need0 < s_tie else s_tie
         for j in range(start, len(F)):
@@ -456,8 +457,8 @@ class Search:
             if sc < floor:
                 continue
             cap = total_cap(sc, Tm1, Tm0, need0, s_tie)
-            t = T2 + H[j] + pair_gain_with(pa, base, f, c)
-            if t <= cap and t + old_gain_with(pa, base, self.pc, f, c) <= cap:
+            t = T2 + H[j] + pair_gain_with(near, base, f, c)
+            if t <= cap and t + old_gain_with(near, base, self.pc, f, c) <= cap:
                 return True
         return False
 
@@ -520,7 +521,7 @@ class Search:
         after = self.after[ci]
         x_next = classes[ci + 1].x if not last_class else 0
         use_T = self.use_T
-        pa, base, pc = self.pa, self.base, self.pc
+        near, base, pc = self.near, self.base, self.pc
         placed, placed_x = self.placed, self.placed_x
         cx = cls.x
         L = len(F)
@@ -546,7 +547,7 @@ class Search:
             if use_T and r > 1 and not self._pre_ok(T + H[idx] + low[nxt[idx]], smin, CS[idx]):
                 continue
             # exact IMD gain of c
-            T2 = T + gain(pa, base, pc, placed, c) if use_T else 0
+            T2 = T + gain(near, base, pc, placed, c) if use_T else 0
             if not self._pre_ok(T2, s2, s2):
                 continue
             if r == 1 and last_class:
@@ -567,7 +568,7 @@ class Search:
                     continue
             # ---- place c
             if use_T:
-                undo = place(pa, base, pc, placed, c)
+                undo = place(near, base, pc, placed, c)
             placed.append(c)
             placed_x.append(cx)
             my_picks.append(c)
@@ -607,7 +608,7 @@ class Search:
                     if sc < floor:
                         continue
                     if use_T:
-                        h2 += pair_gain(pa, base, f2, c)
+                        h2 += pair_gain(near, base, f2, c)
                         t = T2 + h2
                         if t > t_max:  # cheap test first: the old products only add
                             continue
@@ -617,7 +618,7 @@ class Search:
                         # the old products' rise is worth computing only close to the cap;
                         # a candidate kept without it is checked with its exact gain when
                         # picked (a weaker filter, never a wrong one)
-                        if t > cap - margin and t + old_gain(pa, base, pc, f2) > cap:
+                        if t > cap - margin and t + old_gain(near, base, pc, f2) > cap:
                             continue
                     nF.append(f2)
                     nH.append(h2)
@@ -631,7 +632,7 @@ class Search:
             placed.pop()
             placed_x.pop()
             if use_T:
-                unplace(pa, pc, undo)
+                unplace(near, pc, undo)
 
 
 def optimise(search: Search) -> list[list[int]] | None:
