@@ -167,6 +167,41 @@ def packs(F: list[int], gap: int, r: int) -> bool:
     return cnt >= r
 
 
+def packs_together(lists: list[list[int]], gap: int, r: int) -> bool:
+    """``packs`` on the union of ascending lists, without building it: the greedy takes, each
+    time, the lowest frequency of any list at least `gap` above the last one taken."""
+    heads = [0] * len(lists)
+    cnt = 0
+    last = -INF
+    while True:
+        lowest = INF
+        for j in range(len(lists)):
+            F = lists[j]
+            i = heads[j]
+            while i < len(F) and F[i] - last < gap:
+                i += 1
+            heads[j] = i
+            if i < len(F) and F[i] < lowest:
+                lowest = F[i]
+        if lowest == INF:
+            return False
+        cnt += 1
+        if cnt >= r:
+            return True
+        last = lowest
+
+
+def lowest_sum(H: list[int], r: int) -> int:
+    """The sum of the r smallest values of H (len(H) >= r >= 1)."""
+    if r == 1:
+        low = H[0]
+        for h in H:
+            if h < low:
+                low = h
+        return low
+    return sum(sorted(H)[:r])
+
+
 def suffix_packing(F: list[int], gap: int) -> tuple[list[int], list[int]]:
     """(fit, nxt): fit[i] = most picks from F[i:] spaced by `gap` (fit[len(F)] = 0), nxt[i] =
     first index whose frequency is at least F[i] + gap (len(F) when none)."""

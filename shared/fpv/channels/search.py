@@ -28,9 +28,11 @@ from fpv.channels.bounds import (
     FAR,
     INF,
     gain,
+    lowest_sum,
     old_gain,
     old_gain_with,
     packs,
+    packs_together,
     pair_gain,
     pair_gain_with,
     place,
@@ -127,6 +129,7 @@ class Search:
             list(ch),
         )
         self.parts: dict[tuple, tuple[int, int, list[int]]] = {}
+        self.last_prefix: list[tuple[tuple, tuple] | None] = [None for _ in classes]
         ranks: list[list[int]] = []
         start = 0
         for cls in classes:
@@ -343,7 +346,7 @@ class Search:
                     continue
                 if len(H) < r:
                     return False
-                lb += min(H) if r == 1 else sum(sorted(H)[:r])
+                lb += lowest_sum(H, r)
         if lb <= self.Tm1 and smin >= self.need0:
             need = self.need0
         elif lb <= self.Tm0 and smin >= self.s_tie:
@@ -377,15 +380,15 @@ class Search:
             # the remaining picks of every class at least X wide (excess), together: distinct
             # frequencies, each pair at least X + need/2 apart
             for x in widths:
-                union: set[int] = set()
+                wide: list[list[int]] = []
                 total = 0
                 for off, (F, _h, _cs) in enumerate(lists):
                     cls = classes[ci + off]
                     r = cls.k - len(self.picks[ci + off])
                     if r > 0 and cls.x >= x:
-                        union.update(F)
+                        wide.append(F)
                         total += r
-                if total > 1 and not packs(sorted(union), max(1, x + (need + 1) // 2), total):
+                if total > 1 and not packs_together(wide, max(1, x + (need + 1) // 2), total):
                     return False
         return True
 
@@ -495,7 +498,14 @@ class Search:
         prefix, other_key = other
         if other_key is None:
             other_key = self._prefix_key(prefix, ci)
-        my_key = self._prefix_key(mine, ci)
+        # the earlier classes' picks stay the same through all of class ci's nodes below one
+        # entry into it: their key is computed once per entry
+        last = self.last_prefix[ci]
+        if last is not None and last[0] == mine:
+            my_key = last[1]
+        else:
+            my_key = self._prefix_key(mine, ci)
+            self.last_prefix[ci] = (mine, my_key)
         if other_key <= my_key:
             self.seen[key] = (prefix, other_key)
             return True
