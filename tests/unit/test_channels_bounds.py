@@ -31,7 +31,7 @@ def test_gains_without_placing_y_bound_those_after_placing_it(placed, y, c):
         return
     near, base, pc = _state(before)
     with_y = bounds.pair_gain_with(near, base, c, y)
-    old_with_y = bounds.old_gain_with(near, base, pc, c, y)
+    old_with_y = bounds.old_gain(near, base, pc, c, y)
     bounds.place(near, base, pc, before, y)
     # the pair's products: the same value; the old products: never more
     assert with_y == bounds.pair_gain(near, base, c, y)

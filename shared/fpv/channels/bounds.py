@@ -70,26 +70,10 @@ def pair_gain_with(near: list[int], base: int, c: int, y: int) -> int:
     return g
 
 
-def old_gain(near: list[int], base: int, pc: list[int], c: int) -> int:
-    """How much c raises the penalty of the products already formed."""
-    g = 0
-    lo = c - RADIUS - base
-    hi = c + RADIUS - base + 1
-    for i in range(lo if lo > 0 else 0, hi if hi < len(pc) else len(pc)):
-        k = pc[i]
-        if k:
-            dc = i + base - c
-            if dc < 0:
-                dc = -dc
-            a = near[i]
-            if dc < a:
-                g += k * (PEN[dc] - PEN[a])
-    return g
-
-
-def old_gain_with(near: list[int], base: int, pc: list[int], c: int, y: int) -> int:
-    """A lower bound of ``old_gain(c)`` once y is placed, without placing it: the products
-    already formed, each at least as near y as it is (y's own products left out)."""
+def old_gain(near: list[int], base: int, pc: list[int], c: int, y: int = -INF) -> int:
+    """How much c raises the penalty of the products already formed. With y (a frequency not
+    placed yet): a lower bound of that once y is placed, without placing it (each product taken
+    at least as near y as it is; y's own products left out)."""
     g = 0
     lo = c - RADIUS - base
     hi = c + RADIUS - base + 1

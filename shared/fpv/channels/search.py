@@ -30,7 +30,6 @@ from fpv.channels.bounds import (
     gain,
     lowest_sum,
     old_gain,
-    old_gain_with,
     packs,
     packs_together,
     pair_gain,
@@ -461,7 +460,7 @@ class Search:
                 continue
             cap = total_cap(sc, Tm1, Tm0, need0, s_tie)
             t = T2 + H[j] + pair_gain_with(near, base, f, c)
-            if t <= cap and t + old_gain_with(near, base, self.pc, f, c) <= cap:
+            if t <= cap and t + old_gain(near, base, self.pc, f, c) <= cap:
                 return True
         return False
 
